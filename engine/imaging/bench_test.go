@@ -1,0 +1,45 @@
+package imaging
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+)
+
+// A 4000×3000 photo-like image, built once: gradients, noise and edges.
+var bench12MP = sync.OnceValues(func() (photo []byte, err error) {
+	var buf bytes.Buffer
+	err = Encode(&buf, photoLike(4000, 3000), JPEG, 85)
+	return buf.Bytes(), err
+})
+
+func benchJPEG(b *testing.B) []byte {
+	data, err := bench12MP()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+func BenchmarkDecodeJPEG12MP(b *testing.B) {
+	data := benchJPEG(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Decode(bytes.NewReader(data), Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResizeCatmullRom12MPto1600(b *testing.B) {
+	src, info, err := Decode(bytes.NewReader(benchJPEG(b)), Limits{}) // *image.YCbCr 4:2:0, as from a camera
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, h := Fit(info.Width, info.Height, 1600, 1600)
+	b.ReportAllocs()
+	for b.Loop() {
+		Resize(src, w, h)
+	}
+}

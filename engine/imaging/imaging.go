@@ -1,0 +1,74 @@
+// Package imaging decodes untrusted images, applies EXIF orientation,
+// resizes and re-encodes them.
+//
+// Every input is treated as hostile: the format is sniffed from magic bytes,
+// dimensions are read with DecodeConfig and checked against Limits before any
+// pixel memory is allocated, GIF frames are counted without decompressing
+// them, and decoder panics are turned into Corrupt errors.
+package imaging
+
+// Format names used throughout the package.
+const (
+	JPEG = "jpeg"
+	PNG  = "png"
+	GIF  = "gif"
+	WebP = "webp"
+)
+
+// Defaults applied to zero-valued Limits fields.
+const (
+	DefaultMaxPixels int64 = 50_000_000
+	DefaultMaxFrames       = 1000
+)
+
+// Limits bounds what Probe and Decode accept. Zero fields take the defaults.
+type Limits struct {
+	MaxPixels int64 // width*height as stored in the header
+	MaxFrames int   // GIF frames; only the first is decoded
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxPixels <= 0 {
+		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxFrames <= 0 {
+		l.MaxFrames = DefaultMaxFrames
+	}
+	return l
+}
+
+// Info describes an image as it will be displayed.
+type Info struct {
+	Format        string // JPEG, PNG, GIF or WebP
+	Width, Height int    // after EXIF orientation (swapped for 5..8)
+	Orientation   int    // EXIF orientation 1..8; 1 when absent
+	Frames        int    // GIF frame count; 1 for other formats
+}
+
+// ContentType returns the MIME type for a format name, or
+// "application/octet-stream" for an unknown one.
+func ContentType(format string) string {
+	switch format {
+	case JPEG:
+		return "image/jpeg"
+	case PNG:
+		return "image/png"
+	case GIF:
+		return "image/gif"
+	case WebP:
+		return "image/webp"
+	}
+	return "application/octet-stream"
+}
+
+// Ext returns the usual file extension (without the dot) for a format name,
+// or "" for an unknown one.
+func Ext(format string) string {
+	switch format {
+	case JPEG:
+		return "jpg"
+	case PNG, GIF, WebP:
+		return format
+	}
+	return ""
+}

@@ -1,0 +1,311 @@
+// Package pipeline turns one inbox message into outputs and an outbox
+// record: decode the message, pick the recipe, download the source, render
+// every output, upload, report.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/seed62486500/resizer/engine/imaging"
+	"github.com/seed62486500/resizer/engine/message"
+	"github.com/seed62486500/resizer/engine/outbox"
+	"github.com/seed62486500/resizer/engine/queue"
+	"github.com/seed62486500/resizer/engine/recipe"
+	"github.com/seed62486500/resizer/engine/storage"
+)
+
+// Error codes written to failure and skip records.
+const (
+	CodeMalformedMessage = "malformed_message"
+	CodeBucketNotAllowed = "bucket_not_allowed"
+	CodeNoRecipe         = "no_recipe"
+	CodeNotFound         = "not_found"
+	CodeSuperseded       = "superseded"
+	CodeObjectTooLarge   = "object_too_large"
+	CodeUnsupported      = "unsupported_format"
+	CodeCorrupt          = "corrupt_image"
+	CodeImageTooLarge    = "image_too_large"
+)
+
+// Options configure a Pipeline.
+type Options struct {
+	DefaultBucket  string   // for messages that carry only a key
+	AllowedBuckets []string // sources outside these are refused
+	OutputPrefix   string   // outputs go here; keys under it are never sources
+	CacheControl   string
+	Limits         imaging.Limits
+	Logger         hclog.Logger
+}
+
+// Pipeline handles inbox messages. It is safe for concurrent use.
+type Pipeline struct {
+	store   *storage.Store
+	outbox  *outbox.Sender
+	recipes atomic.Pointer[recipe.Set]
+	opts    Options
+	log     hclog.Logger
+	keys    keyLocks
+	seen    sequencers
+}
+
+// New returns a Pipeline using recipes from set.
+func New(store *storage.Store, sender *outbox.Sender, set *recipe.Set, opts Options) *Pipeline {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if len(opts.AllowedBuckets) == 0 && opts.DefaultBucket != "" {
+		opts.AllowedBuckets = []string{opts.DefaultBucket}
+	}
+	p := &Pipeline{store: store, outbox: sender, opts: opts, log: opts.Logger}
+	p.recipes.Store(set)
+	return p
+}
+
+// SetRecipes swaps the recipe set used by jobs that start from now on.
+func (p *Pipeline) SetRecipes(set *recipe.Set) { p.recipes.Store(set) }
+
+// Handle implements queue.Handler.
+func (p *Pipeline) Handle(ctx context.Context, m queue.Message) queue.Action {
+	log := p.log.With("msg_id", m.ID)
+	body, err := message.Decode(m.Body, p.opts.DefaultBucket)
+	if err != nil {
+		log.Error("malformed inbox message; reporting and deleting it", "error", err)
+		rec := outbox.Record{
+			Status:    outbox.StatusFailed,
+			MessageID: m.ID,
+			Error:     &outbox.Error{Code: CodeMalformedMessage, Message: err.Error()},
+			Time:      time.Now().UTC(),
+		}
+		if err := p.outbox.Send(ctx, rec, outbox.DedupID("", "", "message:"+m.ID, "")); err != nil {
+			log.Error("could not write the failure record; the message will be retried", "error", err)
+			return queue.Retry
+		}
+		return queue.Delete
+	}
+	action := queue.Delete
+	for _, ev := range body.Events {
+		elog := log.With("key", ev.Key, "bucket", ev.Bucket)
+		switch ev.Kind {
+		case message.KindTest:
+			elog.Info("S3 test event acknowledged", "shape", body.Shape)
+			continue
+		case message.KindCreated:
+		default:
+			elog.Info("event ignored: not an object creation", "event", ev.Name)
+			continue
+		}
+		if err := p.processEvent(ctx, elog, m, ev); err != nil {
+			if ctx.Err() != nil {
+				return queue.Release
+			}
+			elog.Warn("transient failure; the message will be retried", "error", err, "receive_count", m.ReceiveCount)
+			action = queue.Retry
+		}
+	}
+	return action
+}
+
+// processEvent handles one object-created event. It returns an error only
+// for transient failures; permanent ones are reported to the outbox.
+func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.Message, ev message.Event) error {
+	start := time.Now()
+	rec := outbox.Record{
+		MessageID: m.ID,
+		Source: outbox.Source{
+			Bucket: ev.Bucket, Key: ev.Key, VersionID: ev.VersionID, ETag: ev.ETag, Bytes: max(ev.Size, 0),
+		},
+	}
+	if strings.HasPrefix(ev.Key, p.opts.OutputPrefix) {
+		log.Debug("ignored: the key is under the output prefix", "prefix", p.opts.OutputPrefix)
+		return nil
+	}
+	if !slices.Contains(p.opts.AllowedBuckets, ev.Bucket) {
+		return p.report(ctx, log, rec, outbox.StatusFailed, CodeBucketNotAllowed,
+			fmt.Sprintf("bucket %q is not in the allowed buckets", ev.Bucket), start)
+	}
+	r, ok := p.recipes.Load().Match(ev.Key)
+	if !ok {
+		return p.report(ctx, log, rec, outbox.StatusSkipped, CodeNoRecipe, "no recipe matches the key", start)
+	}
+	rec.Recipe = &outbox.RecipeRef{Name: r.Name, Digest: r.Digest()}
+	log = log.With("recipe", r.Name)
+
+	// Two events for one key in flight at once: run them one after the
+	// other, and let an older upload (by S3 sequencer) give way to a newer
+	// one already done.
+	unlock := p.keys.lock(ev.Bucket + "/" + ev.Key)
+	defer unlock()
+	if p.seen.newerThan(ev.Bucket+"/"+ev.Key, ev.Sequencer) {
+		return p.report(ctx, log, rec, outbox.StatusSkipped, CodeSuperseded,
+			"a newer upload of the key was already processed", start)
+	}
+
+	t := time.Now()
+	obj, err := p.store.Fetch(ctx, ev.Bucket, ev.Key, ev.VersionID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return p.report(ctx, log, rec, outbox.StatusSkipped, CodeNotFound, "the object no longer exists", start)
+	case errors.Is(err, storage.ErrTooLarge):
+		return p.report(ctx, log, rec, outbox.StatusFailed, CodeObjectTooLarge, err.Error(), start)
+	case err != nil:
+		return err
+	}
+	defer obj.Close()
+	rec.Timings.Download = outbox.Millis(time.Since(t))
+	rec.Source.ETag, rec.Source.VersionID, rec.Source.Bytes = obj.ETag, obj.VersionID, obj.Size
+
+	t = time.Now()
+	img, info, err := imaging.Decode(obj.File, p.opts.Limits)
+	if err != nil {
+		var ierr *imaging.Error
+		if errors.As(err, &ierr) {
+			return p.report(ctx, log, rec, outbox.StatusFailed, imageErrorCode(ierr), ierr.Error(), start)
+		}
+		return fmt.Errorf("decode %q: %w", ev.Key, err)
+	}
+	rec.Timings.Decode = outbox.Millis(time.Since(t))
+	rec.Source.Width, rec.Source.Height, rec.Source.Format = info.Width, info.Height, info.Format
+
+	rendered, err := p.render(ctx, &rec, r, img, info)
+	if err != nil {
+		return err
+	}
+
+	t = time.Now()
+	for i, out := range rendered {
+		_, err := p.store.Put(ctx, storage.PutInput{
+			Bucket:       ev.Bucket,
+			Key:          out.Key,
+			Body:         out.body,
+			ContentType:  out.ContentType,
+			CacheControl: p.opts.CacheControl,
+			Metadata:     p.outputMetadata(rec, r),
+		})
+		if err != nil {
+			return err
+		}
+		rec.Outputs[i].Bytes = int64(len(out.body))
+	}
+	rec.Timings.Upload = outbox.Millis(time.Since(t))
+
+	rec.Status = outbox.StatusProcessed
+	rec.Timings.Total = outbox.Millis(time.Since(start))
+	rec.Time = time.Now().UTC()
+	if err := p.outbox.Send(ctx, rec, dedupID(rec)); err != nil {
+		return err
+	}
+	p.seen.record(ev.Bucket+"/"+ev.Key, ev.Sequencer)
+	log.Info("processed", "outputs", len(rec.Outputs), "ms", rec.Timings.Total)
+	return nil
+}
+
+type renderedOutput struct {
+	outbox.Output
+	body []byte
+}
+
+// render produces every output of r from the one decoded source.
+func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, img image.Image, info imaging.Info) ([]renderedOutput, error) {
+	var transform, encode time.Duration
+	outs := make([]renderedOutput, 0, len(r.Outputs))
+	for _, o := range r.Outputs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		w, h := imaging.Fit(info.Width, info.Height, o.Width, o.Height)
+		dst := imaging.Resize(img, w, h)
+		transform += time.Since(t)
+
+		t = time.Now()
+		format := o.TargetFormat(info.Format)
+		var buf bytes.Buffer
+		if err := imaging.Encode(&buf, dst, format, o.Quality); err != nil {
+			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
+		}
+		encode += time.Since(t)
+		out := outbox.Output{
+			Name:        o.Name,
+			Key:         recipe.OutputKey(p.opts.OutputPrefix, rec.Source.Key, o, imaging.Ext(format)),
+			Width:       w,
+			Height:      h,
+			Format:      format,
+			ContentType: imaging.ContentType(format),
+		}
+		outs = append(outs, renderedOutput{Output: out, body: buf.Bytes()})
+		rec.Outputs = append(rec.Outputs, out)
+	}
+	rec.Timings.Transform = outbox.Millis(transform)
+	rec.Timings.Encode = outbox.Millis(encode)
+	return outs, nil
+}
+
+// outputMetadata links an output back to its source. S3 metadata travels in
+// HTTP headers, so the key is URL-escaped to stay ASCII.
+func (p *Pipeline) outputMetadata(rec outbox.Record, r *recipe.Recipe) map[string]string {
+	md := map[string]string{
+		"source-bucket": rec.Source.Bucket,
+		"source-key":    url.QueryEscape(rec.Source.Key),
+		"recipe":        r.Name,
+		"recipe-digest": r.Digest(),
+	}
+	if rec.Source.ETag != "" {
+		md["source-etag"] = rec.Source.ETag
+	}
+	if rec.Source.VersionID != "" {
+		md["source-version"] = rec.Source.VersionID
+	}
+	return md
+}
+
+// report writes a failure or skip record. Only a failure to write the record
+// is returned: that is transient and the message is retried.
+func (p *Pipeline) report(ctx context.Context, log hclog.Logger, rec outbox.Record, status, code, msg string, start time.Time) error {
+	rec.Status = status
+	rec.Error = &outbox.Error{Code: code, Message: msg}
+	rec.Timings.Total = outbox.Millis(time.Since(start))
+	rec.Time = time.Now().UTC()
+	if status == outbox.StatusFailed {
+		log.Error("job failed permanently; reported to the outbox", "code", code, "reason", msg)
+	} else {
+		log.Info("job skipped; reported to the outbox", "code", code, "reason", msg)
+	}
+	if err := p.outbox.Send(ctx, rec, dedupID(rec)); err != nil {
+		return err
+	}
+	return nil
+}
+
+func dedupID(rec outbox.Record) string {
+	version := rec.Source.VersionID
+	if version == "" {
+		version = rec.Source.ETag
+	}
+	digest := ""
+	if rec.Recipe != nil {
+		digest = rec.Recipe.Digest
+	}
+	return outbox.DedupID(rec.Source.Bucket, rec.Source.Key, version, digest)
+}
+
+func imageErrorCode(err *imaging.Error) string {
+	switch err.Kind {
+	case imaging.TooLarge:
+		return CodeImageTooLarge
+	case imaging.Corrupt:
+		return CodeCorrupt
+	default:
+		return CodeUnsupported
+	}
+}

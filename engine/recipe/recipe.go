@@ -1,0 +1,495 @@
+// Package recipe reads the YAML recipes that say which outputs to produce for
+// which object keys, and picks the recipe for a key.
+//
+// A recipe file holds one recipe:
+//
+//	name: web
+//	priority: 0
+//	match: ["uploads/**/*.jpg", "**/*.{png,webp}"]
+//	exclude: ["uploads/private/**"]
+//	outputs:
+//	  - name: large
+//	    width: 1600
+//	    height: 1600
+//	    format: jpeg
+//	    quality: 82
+//
+// Parsing is strict: unknown fields, wrong types and out-of-range values are
+// errors that name file:line:col. The YAML is read as a yaml.Node tree and each
+// mapping is checked against a table of fields, so that the language can grow
+// (ordered plugin steps per output) by adding table entries.
+package recipe
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"gopkg.in/yaml.v3"
+)
+
+// Limits of the language.
+const (
+	MaxDimension   = 16384
+	DefaultQuality = 82
+	DefaultFormat  = "jpeg"
+	maxNameLen     = 64
+)
+
+// Output formats an output may ask for. FormatSource keeps the source's format.
+const (
+	FormatJPEG   = "jpeg"
+	FormatPNG    = "png"
+	FormatGIF    = "gif"
+	FormatSource = "source"
+)
+
+// Output is one image a recipe produces from each source.
+type Output struct {
+	Name    string
+	Width   int // 0 when only Height bounds the output
+	Height  int // 0 when only Width bounds the output
+	Format  string
+	Quality int // JPEG quality; 0 for png and gif, which take none
+}
+
+// Recipe is one parsed recipe file.
+type Recipe struct {
+	Name     string
+	Priority int
+	Match    []string
+	Exclude  []string
+	Outputs  []Output
+	File     string // where it was read from; not part of the digest
+}
+
+// Error is a problem in a recipe file, located by line and column (1-based).
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Reason string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Reason)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Parse reads one recipe. file is used in error messages and kept in
+// Recipe.File. Every problem found is reported; several are joined with
+// errors.Join, one per line, each an *Error.
+func Parse(file string, data []byte) (*Recipe, error) {
+	p := &parser{file: file}
+	r := p.parse(data)
+	if len(p.errs) > 0 {
+		if len(p.errs) == 1 {
+			return nil, p.errs[0]
+		}
+		return nil, errors.Join(p.errs...)
+	}
+	r.File = file
+	return r, nil
+}
+
+type parser struct {
+	file string
+	errs []error
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	line, col := 1, 1
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Column: col, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) parse(data []byte) *Recipe {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.errorf(nil, "empty recipe file")
+		} else {
+			p.yamlError(err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			p.yamlError(err)
+		} else {
+			p.errorf(&extra, "a recipe file holds one YAML document; found another")
+		}
+		return nil
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			p.errorf(root, "empty recipe file")
+			return nil
+		}
+		root = root.Content[0]
+	}
+	r := &Recipe{}
+	p.mapping(root, "recipe", []field{
+		{name: "name", required: true, set: func(n *yaml.Node) { r.Name = p.name(n) }},
+		{name: "priority", set: func(n *yaml.Node) { r.Priority, _ = p.integer(n, "priority") }},
+		{name: "match", required: true, set: func(n *yaml.Node) { r.Match = p.patterns(n, "match", true) }},
+		{name: "exclude", set: func(n *yaml.Node) { r.Exclude = p.patterns(n, "exclude", false) }},
+		{name: "outputs", required: true, set: func(n *yaml.Node) { r.Outputs = p.outputs(n) }},
+	})
+	return r
+}
+
+// yamlError reports a syntax error from the YAML library, which gives a line but no column.
+func (p *parser) yamlError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, after, ok := strings.Cut(rest, ":"); ok {
+			if n, convErr := strconv.Atoi(num); convErr == nil {
+				line, msg = n, strings.TrimSpace(after)
+			}
+		}
+	}
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Column: 1, Reason: "invalid YAML: " + oneLine(msg)})
+}
+
+// field is one entry of a mapping's schema.
+type field struct {
+	name     string
+	required bool
+	set      func(value *yaml.Node)
+}
+
+// mapping checks that n is a mapping whose keys are all in fields, without
+// duplicates, that the required ones are there, and hands each value to its
+// field. what names the mapping in messages.
+func (p *parser) mapping(n *yaml.Node, what string, fields []field) bool {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%s must be a mapping of fields, got %s", what, describe(n))
+		return false
+	}
+	seen := make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k, "%s: field names must be plain words", what)
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			p.errorf(k, "%s: field %q given twice (first at line %d)", what, k.Value, first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		f := lookup(fields, k.Value)
+		if f == nil {
+			p.errorf(k, "%s: unknown field %q (known: %s)", what, k.Value, fieldNames(fields))
+			continue
+		}
+		f.set(v)
+	}
+	for _, f := range fields {
+		if f.required && seen[f.name] == nil {
+			p.errorf(n, "%s: missing required field %q", what, f.name)
+		}
+	}
+	return true
+}
+
+func lookup(fields []field, name string) *field {
+	for i := range fields {
+		if fields[i].name == name {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+func fieldNames(fields []field) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// resolve follows an alias to the node it names, so that anchors work.
+// Aliases are followed one level at a time by each caller; the schema has a
+// fixed depth, so a cyclic alias cannot make the parser loop.
+func resolve(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", clip(n.Value))
+	default:
+		return "something else"
+	}
+}
+
+// str reads a scalar that YAML itself types as a string.
+func (p *parser) str(n *yaml.Node, what string) (string, bool) {
+	n = resolve(n)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		p.errorf(n, "%s must be a string, got %s", what, describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (p *parser) name(n *yaml.Node) string {
+	s, ok := p.str(n, "name")
+	if !ok {
+		return ""
+	}
+	if len(s) > maxNameLen || !nameRE.MatchString(s) {
+		p.errorf(n, "name %q must be lower-case letters, digits, '-' and '_', starting with a letter or digit, at most %d long", clip(s), maxNameLen)
+	}
+	return s
+}
+
+// integer reads a scalar that YAML types as an integer; ok is false (and the
+// problem reported) otherwise.
+func (p *parser) integer(n *yaml.Node, what string) (v int, ok bool) {
+	n = resolve(n)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		p.errorf(n, "%s must be an integer, got %s", what, describe(n))
+		return 0, false
+	}
+	var i int32
+	if err := n.Decode(&i); err != nil {
+		p.errorf(n, "%s: %q is out of range", what, clip(n.Value))
+		return 0, false
+	}
+	return int(i), true
+}
+
+func (p *parser) patterns(n *yaml.Node, what string, required bool) []string {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "%s must be a list of glob patterns, got %s", what, describe(n))
+		return nil
+	}
+	if required && len(n.Content) == 0 {
+		p.errorf(n, "%s needs at least one pattern", what)
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, item := range n.Content {
+		s, ok := p.str(item, what+" pattern")
+		if !ok {
+			continue
+		}
+		switch {
+		case s == "":
+			p.errorf(item, "%s: empty pattern", what)
+		case !doublestar.ValidatePattern(s):
+			p.errorf(item, "%s: %q is not a valid glob pattern", what, clip(s))
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *parser) outputs(n *yaml.Node) []Output {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "outputs must be a list, got %s", describe(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n, "outputs needs at least one output")
+		return nil
+	}
+	seen := make(map[string]*yaml.Node)
+	out := make([]Output, 0, len(n.Content))
+	for _, item := range n.Content {
+		o, ok := p.output(item)
+		if !ok {
+			continue
+		}
+		if first, dup := seen[o.Name]; dup {
+			p.errorf(item, "output name %q used twice in this recipe (first at line %d)", o.Name, first.Line)
+			continue
+		}
+		seen[o.Name] = resolve(item)
+		out = append(out, o)
+	}
+	return out
+}
+
+func (p *parser) output(n *yaml.Node) (Output, bool) {
+	o := Output{Format: DefaultFormat}
+	var quality, width, height *yaml.Node
+	before := len(p.errs)
+	ok := p.mapping(n, "output", []field{
+		{name: "name", required: true, set: func(v *yaml.Node) { o.Name = p.name(v) }},
+		{name: "width", set: func(v *yaml.Node) { width = v; o.Width = p.dimension(v, "width") }},
+		{name: "height", set: func(v *yaml.Node) { height = v; o.Height = p.dimension(v, "height") }},
+		{name: "format", set: func(v *yaml.Node) { o.Format = p.format(v) }},
+		{name: "quality", set: func(v *yaml.Node) { quality = v; o.Quality = p.quality(v) }},
+	})
+	if !ok {
+		return o, false
+	}
+	if width == nil && height == nil {
+		p.errorf(n, "output %q needs a width, a height or both", o.Name)
+	}
+	switch o.Format {
+	case FormatPNG, FormatGIF:
+		if quality != nil {
+			p.errorf(quality, "quality applies to jpeg only, not to %s", o.Format)
+		}
+		o.Quality = 0
+	default:
+		if quality == nil {
+			o.Quality = DefaultQuality
+		}
+	}
+	return o, len(p.errs) == before
+}
+
+func (p *parser) dimension(n *yaml.Node, what string) int {
+	v, ok := p.integer(n, what)
+	if ok && (v < 1 || v > MaxDimension) {
+		p.errorf(n, "%s %d is out of range 1..%d", what, v, MaxDimension)
+	}
+	return v
+}
+
+func (p *parser) quality(n *yaml.Node) int {
+	v, ok := p.integer(n, "quality")
+	if ok && (v < 1 || v > 100) {
+		p.errorf(n, "quality %d is out of range 1..100", v)
+	}
+	return v
+}
+
+func (p *parser) format(n *yaml.Node) string {
+	s, ok := p.str(n, "format")
+	if !ok {
+		return DefaultFormat
+	}
+	switch s {
+	case FormatJPEG, FormatPNG, FormatGIF, FormatSource:
+		return s
+	}
+	p.errorf(n, "format %q is not one of jpeg, png, gif, source", clip(s))
+	return DefaultFormat
+}
+
+// Digest is a short, stable fingerprint of what the recipe produces: the first
+// 12 hex digits of the SHA-256 of its canonical form. Formatting, comments,
+// field order and the file's path do not change it; any change to a name,
+// pattern, priority or output does. It goes into outbox deduplication ids.
+func (r *Recipe) Digest() string {
+	type canonicalOutput struct {
+		Name    string `json:"name"`
+		Width   int    `json:"width"`
+		Height  int    `json:"height"`
+		Format  string `json:"format"`
+		Quality int    `json:"quality"`
+	}
+	c := struct {
+		Version  int               `json:"v"`
+		Name     string            `json:"name"`
+		Priority int               `json:"priority"`
+		Match    []string          `json:"match"`
+		Exclude  []string          `json:"exclude"`
+		Outputs  []canonicalOutput `json:"outputs"`
+	}{Version: 1, Name: r.Name, Priority: r.Priority, Match: nonNil(r.Match), Exclude: nonNil(r.Exclude)}
+	for _, o := range r.Outputs {
+		c.Outputs = append(c.Outputs, canonicalOutput(o))
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		// Marshalling strings and ints cannot fail.
+		panic("recipe: digest: " + err.Error())
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// OutputKey is where an output of sourceKey is written:
+// prefix + sourceKey + "/" + output name + "." + ext, for example
+// "processed/uploads/cat.jpg/large.jpg". The same inputs always give the same
+// key, which keeps redelivered messages idempotent.
+func OutputKey(prefix, sourceKey string, o Output, ext string) string {
+	return prefix + sourceKey + "/" + o.Name + "." + ext
+}
+
+// TargetFormat is the format the output is encoded in, given the format the
+// source decoded as (the name image.Decode reports: "jpeg", "png", "gif",
+// "webp", ...). An output with format "source" keeps the source's format when
+// it can be encoded, and falls back to jpeg otherwise (webp has no encoder).
+func (o Output) TargetFormat(sourceFormat string) string {
+	if o.Format != FormatSource {
+		if o.Format == "" {
+			return DefaultFormat
+		}
+		return o.Format
+	}
+	switch f := strings.ToLower(sourceFormat); f {
+	case FormatJPEG, "jpg":
+		return FormatJPEG
+	case FormatPNG, FormatGIF:
+		return f
+	}
+	return FormatJPEG
+}
+
+// Ext is the file extension, without a dot, of the output's key: "jpg", "png"
+// or "gif". It always agrees with TargetFormat.
+func (o Output) Ext(sourceFormat string) string {
+	if f := o.TargetFormat(sourceFormat); f != FormatJPEG {
+		return f
+	}
+	return "jpg"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func clip(s string) string {
+	const n = 80
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
+}
