@@ -130,6 +130,12 @@ func newLogger(cfg config.Config, w io.Writer) hclog.Logger {
 	})
 }
 
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 }
@@ -200,6 +206,10 @@ func cmdLocal(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	l, err := local.Start(ctx, cfg, local.Options{Addr: *addr, DataDir: *dataDir, Logger: log})
+	if err != nil && !flagGiven(fs, "addr") {
+		// The usual port is taken (another local run?): any free port will do.
+		l, err = local.Start(ctx, cfg, local.Options{Addr: "127.0.0.1:0", DataDir: *dataDir, Logger: log})
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "resizer: %v\n", err)
 		return exitFailure

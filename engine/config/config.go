@@ -114,7 +114,7 @@ func Default() Config {
 		ShutdownGrace:  Duration(30 * time.Second),
 		MaxObjectBytes: 100 << 20,
 		MaxPixels:      50_000_000,
-		CacheControl:   "public, max-age=31536000, immutable",
+		CacheControl:   "public, max-age=86400",
 		OutboxGroupID:  GroupByKey,
 		LogLevel:       "info",
 		LogFormat:      "auto",

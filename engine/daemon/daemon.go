@@ -95,6 +95,7 @@ func New(cfg config.Config, clients Clients, log hclog.Logger) (*Daemon, error) 
 		RetryMax:          time.Duration(cfg.RetryMax),
 		Grace:             time.Duration(cfg.ShutdownGrace),
 		Logger:            log.Named("inbox"),
+		LogFields:         p.LogFields,
 	})
 	for _, r := range set.Recipes() {
 		log.Info("recipe loaded", "recipe", r.Name, "file", r.File, "outputs", len(r.Outputs))

@@ -116,6 +116,23 @@ func (p *Pipeline) Handle(ctx context.Context, m queue.Message) queue.Action {
 	return action
 }
 
+// LogFields names the object keys a message is about, for the consumer's
+// log lines (see queue.Options.LogFields).
+func (p *Pipeline) LogFields(m queue.Message) []any {
+	body, err := message.Decode(m.Body, p.opts.DefaultBucket)
+	if err != nil || len(body.Events) == 0 {
+		return []any{"key", ""}
+	}
+	keys := make([]string, len(body.Events))
+	for i, ev := range body.Events {
+		keys[i] = ev.Key
+	}
+	if len(keys) == 1 {
+		return []any{"key", keys[0]}
+	}
+	return []any{"key", keys}
+}
+
 // processEvent handles one object-created event. It returns an error only
 // for transient failures; permanent ones are reported to the outbox.
 func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.Message, ev message.Event) error {

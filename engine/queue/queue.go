@@ -81,6 +81,9 @@ type Options struct {
 	// cancelled before their contexts are cancelled too.
 	Grace  time.Duration
 	Logger hclog.Logger
+	// LogFields, when set, gives the fields (such as the object key) that
+	// every log line about a message carries besides its id.
+	LogFields func(Message) []any
 }
 
 // Consumer receives inbox messages and runs a Handler on each.
@@ -263,6 +266,9 @@ func (c *Consumer) receive(ctx context.Context, n int, vis time.Duration) ([]Mes
 // process runs one job under a visibility heartbeat and acknowledges it.
 func (c *Consumer) process(ctx context.Context, h Handler, m Message, vis time.Duration) {
 	log := c.log.With("msg_id", m.ID)
+	if c.opts.LogFields != nil {
+		log = log.With(c.opts.LogFields(m)...)
+	}
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	var hb sync.WaitGroup
 	hb.Add(1)
