@@ -61,7 +61,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Local, error)
 		InboxQueue:    inbox,
 		OutboxQueue:   outboxName,
 		ExcludePrefix: cfg.OutputPrefix,
-		Logger:        log.Named("awslocal"),
+		Logger:        log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded endpoints: %w", err)

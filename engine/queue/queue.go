@@ -149,7 +149,7 @@ func (c *Consumer) Run(ctx context.Context, h Handler) error {
 		return err
 	}
 	c.log.Info("consuming inbox", "queue", c.opts.QueueURL, "workers", c.opts.Workers,
-		"visibility", vis, "wait", c.opts.WaitTime)
+		"visibility", vis.String(), "wait", c.opts.WaitTime.String())
 
 	// Jobs outlive ctx by the grace period: jobCtx is cancelled only when
 	// the grace period after ctx's cancellation has passed.
