@@ -59,6 +59,53 @@ type Output struct {
 	Height  int // 0 when only Width bounds the output
 	Format  string
 	Quality int // JPEG quality; 0 for png and gif, which take none
+	// Steps are the plugin operations that make the output, in order. An
+	// output written with only width and height has none: see Plan.
+	Steps []Step
+}
+
+// Step is one plugin operation of an output, written in YAML as a mapping
+// with one key, the operation's name, whose value maps parameter names to
+// values:
+//
+//	steps:
+//	  - resize: {width: 1200}
+//	  - watermark: {image: assets/logo.png, position: bottom-right}
+type Step struct {
+	Op     string
+	Params map[string]any // int, float64, bool or string values
+	Pos    Pos            // where the step starts
+	// ParamPos locates each parameter's value, for error messages.
+	ParamPos map[string]Pos
+}
+
+// Pos is a place in a recipe file.
+type Pos struct {
+	File         string
+	Line, Column int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column) }
+
+// Errorf makes an *Error located at p.
+func (p Pos) Errorf(format string, args ...any) *Error {
+	return &Error{File: p.File, Line: p.Line, Column: p.Column, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Plan is the steps that make the output: its Steps, or for an output given
+// only as width and height, one resize step that fits the image inside them.
+func (o Output) Plan() []Step {
+	if len(o.Steps) > 0 {
+		return o.Steps
+	}
+	params := map[string]any{"fit": "inside"}
+	if o.Width > 0 {
+		params["width"] = o.Width
+	}
+	if o.Height > 0 {
+		params["height"] = o.Height
+	}
+	return []Step{{Op: "resize", Params: params}}
 }
 
 // Recipe is one parsed recipe file.
@@ -346,7 +393,7 @@ func (p *parser) outputs(n *yaml.Node) []Output {
 
 func (p *parser) output(n *yaml.Node) (Output, bool) {
 	o := Output{Format: DefaultFormat}
-	var quality, width, height *yaml.Node
+	var quality, width, height, steps *yaml.Node
 	before := len(p.errs)
 	ok := p.mapping(n, "output", []field{
 		{name: "name", required: true, set: func(v *yaml.Node) { o.Name = p.name(v) }},
@@ -354,12 +401,16 @@ func (p *parser) output(n *yaml.Node) (Output, bool) {
 		{name: "height", set: func(v *yaml.Node) { height = v; o.Height = p.dimension(v, "height") }},
 		{name: "format", set: func(v *yaml.Node) { o.Format = p.format(v) }},
 		{name: "quality", set: func(v *yaml.Node) { quality = v; o.Quality = p.quality(v) }},
+		{name: "steps", set: func(v *yaml.Node) { steps = v; o.Steps = p.steps(v) }},
 	})
 	if !ok {
 		return o, false
 	}
-	if width == nil && height == nil {
-		p.errorf(n, "output %q needs a width, a height or both", o.Name)
+	switch {
+	case steps != nil && (width != nil || height != nil):
+		p.errorf(n, "output %q: give either steps or width/height (a shorthand for one resize step), not both", o.Name)
+	case steps == nil && width == nil && height == nil:
+		p.errorf(n, "output %q needs steps, or a width, a height or both", o.Name)
 	}
 	switch o.Format {
 	case FormatPNG, FormatGIF:
@@ -373,6 +424,104 @@ func (p *parser) output(n *yaml.Node) (Output, bool) {
 		}
 	}
 	return o, len(p.errs) == before
+}
+
+func (p *parser) pos(n *yaml.Node) Pos {
+	return Pos{File: p.file, Line: max(n.Line, 1), Column: max(n.Column, 1)}
+}
+
+var opRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)?$`)
+
+// steps reads an output's list of plugin operations.
+func (p *parser) steps(n *yaml.Node) []Step {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "steps must be a list, got %s", describe(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n, "steps needs at least one step")
+		return nil
+	}
+	out := make([]Step, 0, len(n.Content))
+	for _, item := range n.Content {
+		item = resolve(item)
+		if item.Kind != yaml.MappingNode || len(item.Content) != 2 {
+			p.errorf(item, "a step is one operation with its parameters, such as `- resize: {width: 800}`; got %s", describe(item))
+			continue
+		}
+		k, v := resolve(item.Content[0]), resolve(item.Content[1])
+		if k.Kind != yaml.ScalarNode || !opRE.MatchString(k.Value) {
+			p.errorf(k, "step operation %s is not an operation name", describe(k))
+			continue
+		}
+		st := Step{Op: k.Value, Params: map[string]any{}, Pos: p.pos(k), ParamPos: map[string]Pos{}}
+		switch {
+		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
+		case v.Kind != yaml.MappingNode:
+			p.errorf(v, "parameters of %s must be a mapping, got %s", st.Op, describe(v))
+			continue
+		default:
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				pk, pv := resolve(v.Content[i]), resolve(v.Content[i+1])
+				if pk.Kind != yaml.ScalarNode {
+					p.errorf(pk, "%s: parameter names must be plain words", st.Op)
+					continue
+				}
+				if _, dup := st.Params[pk.Value]; dup {
+					p.errorf(pk, "%s: parameter %q given twice", st.Op, pk.Value)
+					continue
+				}
+				val, ok := p.scalar(pv, st.Op+" parameter "+pk.Value)
+				if !ok {
+					continue
+				}
+				st.Params[pk.Value] = val
+				st.ParamPos[pk.Value] = p.pos(pv)
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// scalar reads a parameter value as the Go value YAML types it as.
+func (p *parser) scalar(n *yaml.Node, what string) (any, bool) {
+	if n.Kind != yaml.ScalarNode {
+		p.errorf(n, "%s must be a single value, got %s", what, describe(n))
+		return nil, false
+	}
+	var v any
+	switch n.Tag {
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err != nil {
+			p.errorf(n, "%s: %q is out of range", what, clip(n.Value))
+			return nil, false
+		}
+		return i, true
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			p.errorf(n, "%s: %q is not a number", what, clip(n.Value))
+			return nil, false
+		}
+		return f, true
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			p.errorf(n, "%s: %q is not true or false", what, clip(n.Value))
+			return nil, false
+		}
+		return b, true
+	case "!!str":
+		return n.Value, true
+	case "!!null":
+		p.errorf(n, "%s has no value", what)
+		return nil, false
+	}
+	p.errorf(n, "%s: unsupported value %s", what, describe(n))
+	return v, false
 }
 
 func (p *parser) dimension(n *yaml.Node, what string) int {
@@ -409,12 +558,17 @@ func (p *parser) format(n *yaml.Node) string {
 // field order and the file's path do not change it; any change to a name,
 // pattern, priority or output does. It goes into outbox deduplication ids.
 func (r *Recipe) Digest() string {
+	type canonicalStep struct {
+		Op     string         `json:"op"`
+		Params map[string]any `json:"params"`
+	}
 	type canonicalOutput struct {
-		Name    string `json:"name"`
-		Width   int    `json:"width"`
-		Height  int    `json:"height"`
-		Format  string `json:"format"`
-		Quality int    `json:"quality"`
+		Name    string          `json:"name"`
+		Width   int             `json:"width"`
+		Height  int             `json:"height"`
+		Format  string          `json:"format"`
+		Quality int             `json:"quality"`
+		Steps   []canonicalStep `json:"steps,omitempty"`
 	}
 	c := struct {
 		Version  int               `json:"v"`
@@ -425,7 +579,11 @@ func (r *Recipe) Digest() string {
 		Outputs  []canonicalOutput `json:"outputs"`
 	}{Version: 1, Name: r.Name, Priority: r.Priority, Match: nonNil(r.Match), Exclude: nonNil(r.Exclude)}
 	for _, o := range r.Outputs {
-		c.Outputs = append(c.Outputs, canonicalOutput(o))
+		co := canonicalOutput{Name: o.Name, Width: o.Width, Height: o.Height, Format: o.Format, Quality: o.Quality}
+		for _, st := range o.Steps {
+			co.Steps = append(co.Steps, canonicalStep{Op: st.Op, Params: st.Params})
+		}
+		c.Outputs = append(c.Outputs, co)
 	}
 	data, err := json.Marshal(c)
 	if err != nil {

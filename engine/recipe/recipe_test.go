@@ -73,7 +73,7 @@ func TestParseDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if len(r.Outputs) != 1 || r.Outputs[0] != tt.want {
+			if len(r.Outputs) != 1 || !reflect.DeepEqual(r.Outputs[0], tt.want) {
 				t.Errorf("outputs = %+v, want [%+v]", r.Outputs, tt.want)
 			}
 		})
@@ -108,7 +108,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "outputs a mapping", yaml: head + "outputs:\n  large: {width: 1}\n", want: []string{`r.yaml:4:3: outputs must be a list, got a mapping`}},
 		{name: "output without name", yaml: head + "outputs:\n  - width: 10\n", want: []string{`r.yaml:4:5: output: missing required field "name"`}},
 		{name: "output unknown field", yaml: head + "outputs:\n  - name: o\n    width: 10\n    fit: cover\n", want: []string{`r.yaml:6:5: output: unknown field "fit"`}},
-		{name: "output without size", yaml: head + "outputs:\n  - name: o\n", want: []string{`r.yaml:4:5: output "o" needs a width, a height or both`}},
+		{name: "output without size", yaml: head + "outputs:\n  - name: o\n", want: []string{`r.yaml:4:5: output "o" needs steps, or a width, a height or both`}},
 		{name: "width zero", yaml: head + "outputs:\n  - name: o\n    width: 0\n", want: []string{`r.yaml:5:12: width 0 is out of range 1..16384`}},
 		{name: "height too large", yaml: head + "outputs:\n  - name: o\n    height: 16385\n", want: []string{`r.yaml:5:13: height 16385 is out of range 1..16384`}},
 		{name: "width a string", yaml: head + "outputs:\n  - name: o\n    width: '100'\n", want: []string{`r.yaml:5:12: width must be an integer, got "100"`}},
