@@ -1,0 +1,302 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pluginv1 "github.com/seed62486500/resizer/proto/resizer/plugin/v1"
+)
+
+// PluginName is the name under which a plugin process serves its
+// Transformer; the host dispenses it by this name.
+const PluginName = "transformer"
+
+// GRPCPlugin connects a Transformer to go-plugin, both ways. A plugin's
+// main does not use it directly (Serve does); the host registers it in its
+// ClientConfig:
+//
+//	VersionedPlugins: map[int]plugin.PluginSet{
+//		sdk.ProtocolVersion: {sdk.PluginName: &sdk.GRPCPlugin{SharedDir: dir}},
+//	}
+//
+// and gets a Transformer (a *Client) from Dispense(sdk.PluginName).
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+
+	// Impl is the transformer to serve. Plugin side only.
+	Impl Transformer
+
+	// SharedDir is where the host creates the files that carry pixels.
+	// Empty means /dev/shm when it is usable, else os.TempDir(). Host side
+	// only.
+	SharedDir string
+}
+
+var _ plugin.GRPCPlugin = (*GRPCPlugin)(nil)
+
+// GRPCServer registers the transformer with the plugin's gRPC server.
+func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	if p.Impl == nil {
+		return errors.New("sdk.GRPCPlugin: Impl is nil")
+	}
+	pluginv1.RegisterTransformerServer(s, &server{impl: p.Impl})
+	return nil
+}
+
+// GRPCClient returns a *Client that calls the plugin over conn.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	dir := p.SharedDir
+	if dir == "" {
+		dir = defaultSharedDir()
+	}
+	sweepStale(dir)
+	return &Client{rpc: pluginv1.NewTransformerClient(conn), dir: dir}, nil
+}
+
+// Client is a Transformer in another process, as the host sees it. Get one
+// from go-plugin's Dispense with a GRPCPlugin registered. Errors keep their
+// kind across the boundary: errors.Is(err, ErrInvalidParams) holds on the
+// host when the plugin returned a *ParamsError, and so on.
+type Client struct {
+	rpc pluginv1.TransformerClient
+	dir string
+}
+
+var _ Transformer = (*Client)(nil)
+
+// Describe asks the plugin for its Info.
+func (c *Client) Describe(ctx context.Context) (Info, error) {
+	resp, err := c.rpc.Describe(ctx, &pluginv1.DescribeRequest{})
+	if err != nil {
+		return Info{}, fromStatus(ctx, err)
+	}
+	return infoFromProto(resp), nil
+}
+
+// Validate asks the plugin to check params for op.
+func (c *Client) Validate(ctx context.Context, op string, p Params) error {
+	values, err := paramsToProto(op, p)
+	if err != nil {
+		return err
+	}
+	resp, err := c.rpc.Validate(ctx, &pluginv1.ValidateRequest{Operation: op, Params: values})
+	if err != nil {
+		return fromStatus(ctx, err)
+	}
+	if len(resp.GetErrors()) == 0 {
+		return nil
+	}
+	pe := &ParamsError{Operation: op}
+	for _, fe := range resp.GetErrors() {
+		pe.Fields = append(pe.Fields, FieldError{Field: fe.GetField(), Message: fe.GetMessage()})
+	}
+	return pe
+}
+
+// lateOutputGrace is how long after an abandoned call the host removes the
+// output file once more, in case the plugin created it after the host gave
+// up on the call.
+const lateOutputGrace = time.Minute
+
+// Transform sends req.Image to the plugin through a shared memory file
+// and returns the plugin's output, copied into the Go heap.
+func (c *Client) Transform(ctx context.Context, req Request) (*image.NRGBA, error) {
+	if req.Image == nil {
+		return nil, fmt.Errorf("%w: no input image", ErrUnsupportedInput)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	values, err := paramsToProto(req.Operation, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	inPath, outPath, err := newSharedPath(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("name shared image: %w", err)
+	}
+	// The host removes both files on every path; see shm.go.
+	defer func() {
+		_ = os.Remove(outPath)
+		if ctx.Err() != nil {
+			time.AfterFunc(lateOutputGrace, func() { _ = os.Remove(outPath) })
+		}
+	}()
+	if b := req.Image.Rect; b.Empty() || int64(b.Dx())*int64(b.Dy()) > MaxPixels {
+		return nil, fmt.Errorf("%w: image %dx%d is empty or larger than %d pixels", ErrUnsupportedInput, b.Dx(), b.Dy(), MaxPixels)
+	}
+	in, err := writeSharedImage(inPath, req.Image)
+	if err != nil {
+		return nil, fmt.Errorf("send image to plugin: %w", err)
+	}
+	defer os.Remove(inPath)
+
+	resp, err := c.rpc.Transform(ctx, &pluginv1.TransformRequest{
+		Operation:  req.Operation,
+		Params:     values,
+		Input:      sharedToProto(in),
+		OutputPath: outPath,
+		Assets:     req.Assets,
+	})
+	if err != nil {
+		return nil, fromStatus(ctx, err)
+	}
+	out, err := sharedFromProto(resp.GetOutput())
+	if err == nil && out.Path != outPath {
+		// Never read a file the host did not name.
+		err = fmt.Errorf("plugin answered with path %q, asked for %q", out.Path, outPath)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad output descriptor: %v", ErrInternal, err)
+	}
+	img, err := readSharedImage(out)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read plugin output: %v", ErrInternal, err)
+	}
+	return img, nil
+}
+
+// server is the plugin side: it turns RPCs into calls of impl.
+type server struct {
+	pluginv1.UnimplementedTransformerServer
+	impl Transformer
+
+	mu   sync.Mutex
+	info *Info
+}
+
+// describe returns the transformer's Info, asked once.
+func (s *server) describe(ctx context.Context) (Info, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.info != nil {
+		return *s.info, nil
+	}
+	info, err := s.impl.Describe(ctx)
+	if err != nil {
+		return Info{}, err
+	}
+	s.info = &info
+	return info, nil
+}
+
+func (s *server) Describe(ctx context.Context, _ *pluginv1.DescribeRequest) (_ *pluginv1.DescribeResponse, err error) {
+	defer recoverPanic("Describe", &err)
+	info, err := s.describe(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return infoToProto(info), nil
+}
+
+func (s *server) Validate(ctx context.Context, req *pluginv1.ValidateRequest) (_ *pluginv1.ValidateResponse, err error) {
+	defer recoverPanic("Validate", &err)
+	_, err = s.resolve(ctx, req.GetOperation(), req.GetParams())
+	var pe *ParamsError
+	switch {
+	case err == nil:
+		return &pluginv1.ValidateResponse{}, nil
+	case errors.As(err, &pe):
+		resp := &pluginv1.ValidateResponse{}
+		for _, f := range pe.Fields {
+			resp.Errors = append(resp.Errors, &pluginv1.FieldError{Field: f.Field, Message: f.Message})
+		}
+		return resp, nil
+	case errors.Is(err, ErrInvalidParams):
+		return &pluginv1.ValidateResponse{Errors: []*pluginv1.FieldError{{Message: err.Error()}}}, nil
+	default:
+		return nil, toStatus(err)
+	}
+}
+
+// resolve checks params against the declaration, then asks the
+// transformer's own Validate, and returns the resolved params.
+func (s *server) resolve(ctx context.Context, op string, values map[string]*pluginv1.Value) (Params, error) {
+	info, err := s.describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	params, err := paramsFromProto(op, values)
+	if err != nil {
+		return nil, err
+	}
+	resolved, err := ResolveParams(info, op, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.impl.Validate(ctx, op, resolved); err != nil {
+		return nil, err
+	}
+	return resolved, nil
+}
+
+func (s *server) Transform(ctx context.Context, req *pluginv1.TransformRequest) (_ *pluginv1.TransformResponse, err error) {
+	defer recoverPanic("Transform", &err)
+	if err := ctx.Err(); err != nil {
+		return nil, toStatus(err)
+	}
+	params, err := s.resolve(ctx, req.GetOperation(), req.GetParams())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	in, err := sharedFromProto(req.GetInput())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "input image: %v", err)
+	}
+	outPath := req.GetOutputPath()
+	if !filepath.IsAbs(outPath) || filepath.Dir(outPath) != filepath.Dir(in.Path) {
+		return nil, status.Errorf(codes.InvalidArgument, "output path %q must be absolute and beside the input", outPath)
+	}
+	img, err := readSharedImage(in)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "read input image: %v", err)
+	}
+	result, err := s.impl.Transform(ctx, Request{
+		Operation: req.GetOperation(),
+		Params:    params,
+		Image:     img,
+		Assets:    req.GetAssets(),
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if result == nil {
+		return nil, status.Error(codes.Internal, "transformer returned no image and no error")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, toStatus(err)
+	}
+	out, err := writeSharedImage(outPath, result)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "write output image: %v", err)
+	}
+	if err := ctx.Err(); err != nil {
+		// The host has given up and may already have removed the path
+		// it named; do not leave the late file behind.
+		_ = os.Remove(outPath)
+		return nil, toStatus(err)
+	}
+	return &pluginv1.TransformResponse{Output: sharedToProto(out)}, nil
+}
+
+// recoverPanic turns a panic in a transformer into an Internal error for
+// this call instead of a crash of the plugin process.
+func recoverPanic(method string, err *error) {
+	if r := recover(); r != nil {
+		hclog.Default().Error("transformer panicked", "method", method, "panic", r, "stack", string(debug.Stack()))
+		*err = status.Errorf(codes.Internal, "%s panicked: %v", method, r)
+	}
+}

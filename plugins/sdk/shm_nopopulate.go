@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package sdk
+
+const mapPopulate = 0
