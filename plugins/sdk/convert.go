@@ -23,6 +23,7 @@ func infoToProto(info Info) *pluginv1.DescribeResponse {
 				Max:      p.Max,
 				Allowed:  p.Enum,
 				Required: p.Required,
+				Asset:    p.Asset,
 			}
 			if p.Default != nil {
 				def := p.Default
@@ -54,6 +55,7 @@ func infoFromProto(resp *pluginv1.DescribeResponse) Info {
 				Max:      pp.Max,
 				Enum:     pp.GetAllowed(),
 				Required: pp.GetRequired(),
+				Asset:    pp.GetAsset(),
 			}
 			if pp.Default != nil {
 				p.Default, _ = valueFromProto(pp.Default)

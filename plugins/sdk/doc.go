@@ -25,7 +25,8 @@
 //		}},
 //	}
 //
-// 3. Implement Transformer: Describe returns info, Validate returns
+// 3. Implement Transformer on a type of your own (type Sepia struct{},
+// with func New() *Sepia): Describe returns info, Validate returns
 // sdk.CheckParams(info, op, p) plus any check that spans parameters, and
 // Transform returns a new *image.NRGBA. Read parameters with the Params
 // getters (defaults are already filled in), return errors that wrap
@@ -34,7 +35,7 @@
 //
 // 4. Write main:
 //
-//	func main() { sdk.Serve(sepia{}) }
+//	func main() { sdk.Serve(New()) }
 //
 // Serve speaks go-plugin's handshake (Handshake, protocol version 1) on
 // stdout and logs JSON on stderr: log with hclog.Default(), never print to
@@ -44,7 +45,7 @@
 // the real gRPC path in process:
 //
 //	func TestConformance(t *testing.T) {
-//		sdktest.Run(t, func() sdk.Transformer { return sepia{} },
+//		sdktest.Run(t, func() sdk.Transformer { return New() },
 //			sdktest.Case{Name: "full", Operation: "sepia", Params: sdk.Params{"amount": 1}})
 //	}
 //
@@ -52,6 +53,25 @@
 // directory, and register it with its SHA-256 (sha256sum sepia) in the
 // daemon's configuration; recipes can then name the "sepia" step. Started
 // by hand, the binary only says that it is meant to be run by resizer.
+//
+// plugins/examples/sepia in the resizer repository is this plugin in full:
+// its main, its tests and a README with the configuration and recipe lines.
+//
+// # Files: asset parameters
+//
+// A plugin never opens files or talks to S3. A parameter that names a file
+// (a watermark logo, a colour lookup table) is a TypeString parameter with
+// Asset set:
+//
+//	{Name: "image", Type: sdk.TypeString, Asset: true, Doc: "PNG to overlay."}
+//
+// The recipe gives a local path, s3://bucket/key, or a key in the source
+// bucket; the host loads the file and passes its bytes in Request.Assets
+// under the parameter's name ("image" here). Treat those bytes as untrusted:
+// read the header first (image.DecodeConfig) and refuse sizes you cannot
+// afford with ErrUnsupportedInput, as plugins/watermark does. When the
+// parameter is set but its asset is missing, return ErrUnsupportedInput
+// with a message that names the parameter.
 //
 // # Pixels
 //

@@ -32,6 +32,7 @@ var identityInfo = sdk.Info{
 			{Name: "f", Type: sdk.TypeFloat, Doc: "A fraction.", Default: 0.5, Min: sdk.Bound(0), Max: sdk.Bound(1)},
 			{Name: "b", Type: sdk.TypeBool, Doc: "A flag.", Default: true},
 			{Name: "s", Type: sdk.TypeString, Doc: "A string."},
+			{Name: "file", Type: sdk.TypeString, Doc: "A file the host loads.", Asset: true},
 			{Name: "e", Type: sdk.TypeEnum, Doc: "A choice.", Default: "a", Enum: []string{"a", "b"}},
 			{Name: "c", Type: sdk.TypeColor, Doc: "A colour.", Default: color.NRGBA{A: 255}},
 		},
@@ -211,4 +212,20 @@ func BenchmarkIdentity12MP(b *testing.B) {
 	}
 	b.Run("inprocess", func(b *testing.B) { run(b, identity{}) })
 	b.Run("grpc", func(b *testing.B) { run(b, sdktest.Connect(b, identity{}, "")) })
+}
+
+// TestAssetCrossesDescribe checks that the host learns which parameters
+// name files it must load.
+func TestAssetCrossesDescribe(t *testing.T) {
+	remote := sdktest.Connect(t, identity{}, t.TempDir())
+	info, err := remote.Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, _ := info.Operation("identity")
+	for _, p := range op.Params {
+		if want := p.Name == "file"; p.Asset != want {
+			t.Errorf("parameter %s: Asset = %v over gRPC, want %v", p.Name, p.Asset, want)
+		}
+	}
 }

@@ -54,7 +54,10 @@ type Request struct {
 	Image *image.NRGBA
 
 	// Assets are named extra inputs as encoded bytes, for example a
-	// watermark PNG. Nil when the step has none.
+	// watermark PNG: for every parameter declared with Asset that the step
+	// sets, the host loads the file the value names and puts its bytes here
+	// under the parameter's name. Nil when the step has none. The bytes
+	// are untrusted input: check sizes before decoding them.
 	Assets map[string][]byte
 }
 
@@ -105,6 +108,11 @@ type Param struct {
 	Enum []string
 	// Required parameters have no default and must be given.
 	Required bool
+	// Asset, for TypeString parameters only: the value names a file — a
+	// local path, or s3://bucket/key or a key in the source bucket — that
+	// the host loads and passes in Request.Assets under the parameter's
+	// name. Plugins never read files or S3 themselves.
+	Asset bool
 }
 
 // Bound returns a pointer to v, for Param.Min and Param.Max.

@@ -8,8 +8,10 @@
 // A thumbnail box is exact, so a source smaller than the box is upscaled to
 // fill it; a larger source is only ever reduced.
 //
-// Everything here works on 8-bit non-premultiplied *image.NRGBA values and
-// has no knowledge of the plugin protocol, so the plugin wrapper stays thin.
+// The algorithm works on 8-bit non-premultiplied *image.NRGBA values and
+// knows nothing of the plugin protocol; New (plugin.go) wraps it as an
+// sdk.Transformer, the "thumbnail" operation, which the resizer binary
+// serves out of process.
 package thumbnail
 
 import (

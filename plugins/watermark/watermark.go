@@ -8,8 +8,10 @@
 // tiled and faded as one mark. A mark larger than the image is shrunk to
 // fit.
 //
-// Everything here works on 8-bit non-premultiplied *image.NRGBA values and
-// has no knowledge of the plugin protocol, so the plugin wrapper stays thin.
+// The algorithm works on 8-bit non-premultiplied *image.NRGBA values and
+// knows nothing of the plugin protocol; New (plugin.go) wraps it as an
+// sdk.Transformer, the "watermark" operation, which the resizer binary
+// serves out of process.
 package watermark
 
 import (

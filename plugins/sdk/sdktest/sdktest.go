@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,6 +78,11 @@ func Run(t *testing.T, newT func() sdk.Transformer, cases ...Case) {
 	t.Run("Describe", func(t *testing.T) {
 		for _, problem := range CheckInfo(info) {
 			t.Error(problem)
+		}
+		for _, c := range cases {
+			for _, problem := range checkAssets(info, c) {
+				t.Errorf("case %s: %s", c.Name, problem)
+			}
 		}
 		got, err := remote.Describe(t.Context())
 		if err != nil {
@@ -435,6 +441,9 @@ func CheckInfo(info sdk.Info) []string {
 			if (p.Type == sdk.TypeEnum) != (len(p.Enum) > 0) {
 				bad("parameter %s: enum values are for (and required by) enum parameters", where)
 			}
+			if p.Asset && p.Type != sdk.TypeString {
+				bad("parameter %s: only string parameters can be assets", where)
+			}
 			if p.Required && p.Default != nil {
 				bad("parameter %s is required and has a default", where)
 			}
@@ -446,6 +455,24 @@ func CheckInfo(info sdk.Info) []string {
 			}
 		}
 	}
+	return problems
+}
+
+// checkAssets reports assets of a Case that no asset parameter of its
+// operation names: the host would never send them.
+func checkAssets(info sdk.Info, c Case) []string {
+	op, ok := info.Operation(c.Operation)
+	if !ok {
+		return nil // refused elsewhere, with a better message
+	}
+	var problems []string
+	for name := range c.Assets {
+		i := slices.IndexFunc(op.Params, func(p sdk.Param) bool { return p.Name == name })
+		if i < 0 || !op.Params[i].Asset {
+			problems = append(problems, fmt.Sprintf("asset %q is not an asset parameter of %s", name, op.Name))
+		}
+	}
+	slices.Sort(problems)
 	return problems
 }
 
@@ -466,7 +493,7 @@ func sameInfo(want, got sdk.Info) []string {
 		}
 		for j, wp := range w.Params {
 			gp := g.Params[j]
-			same := wp.Name == gp.Name && wp.Type == gp.Type && wp.Doc == gp.Doc && wp.Required == gp.Required &&
+			same := wp.Name == gp.Name && wp.Type == gp.Type && wp.Doc == gp.Doc && wp.Required == gp.Required && wp.Asset == gp.Asset &&
 				fmt.Sprint(wp.Enum) == fmt.Sprint(gp.Enum) && sameBound(wp.Min, gp.Min) && sameBound(wp.Max, gp.Max) &&
 				sameDefault(wp, gp)
 			if !same {

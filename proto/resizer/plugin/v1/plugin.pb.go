@@ -314,8 +314,12 @@ type Param struct {
 	Min *float64 `protobuf:"fixed64,5,opt,name=min,proto3,oneof" json:"min,omitempty"`
 	Max *float64 `protobuf:"fixed64,6,opt,name=max,proto3,oneof" json:"max,omitempty"`
 	// The allowed values of an enum parameter.
-	Allowed       []string `protobuf:"bytes,7,rep,name=allowed,proto3" json:"allowed,omitempty"`
-	Required      bool     `protobuf:"varint,8,opt,name=required,proto3" json:"required,omitempty"`
+	Allowed  []string `protobuf:"bytes,7,rep,name=allowed,proto3" json:"allowed,omitempty"`
+	Required bool     `protobuf:"varint,8,opt,name=required,proto3" json:"required,omitempty"`
+	// For string parameters only: the value names a file (a local path,
+	// s3://bucket/key, or a key in the source bucket) that the host loads and
+	// sends in TransformRequest.assets under the parameter's name.
+	Asset         bool `protobuf:"varint,9,opt,name=asset,proto3" json:"asset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -402,6 +406,13 @@ func (x *Param) GetAllowed() []string {
 func (x *Param) GetRequired() bool {
 	if x != nil {
 		return x.Required
+	}
+	return false
+}
+
+func (x *Param) GetAsset() bool {
+	if x != nil {
+		return x.Asset
 	}
 	return false
 }
@@ -851,7 +862,8 @@ type TransformRequest struct {
 	Input     *SharedImage           `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
 	// Where the plugin must write its result. Same directory as the input.
 	OutputPath string `protobuf:"bytes,4,opt,name=output_path,json=outputPath,proto3" json:"output_path,omitempty"`
-	// Named extra inputs, e.g. a watermark PNG, as encoded bytes.
+	// Named extra inputs, e.g. a watermark PNG, as encoded bytes, keyed by
+	// the name of the asset parameter (Param.asset) that named each file.
 	Assets        map[string][]byte `protobuf:"bytes,5,rep,name=assets,proto3" json:"assets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -981,7 +993,7 @@ const file_resizer_plugin_v1_plugin_proto_rawDesc = "" +
 	"\tOperation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03doc\x18\x02 \x01(\tR\x03doc\x120\n" +
-	"\x06params\x18\x03 \x03(\v2\x18.resizer.plugin.v1.ParamR\x06params\"\x87\x02\n" +
+	"\x06params\x18\x03 \x03(\v2\x18.resizer.plugin.v1.ParamR\x06params\"\x9d\x02\n" +
 	"\x05Param\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x1c.resizer.plugin.v1.ParamTypeR\x04type\x12\x10\n" +
@@ -990,7 +1002,8 @@ const file_resizer_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x03min\x18\x05 \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n" +
 	"\x03max\x18\x06 \x01(\x01H\x01R\x03max\x88\x01\x01\x12\x18\n" +
 	"\aallowed\x18\a \x03(\tR\aallowed\x12\x1a\n" +
-	"\brequired\x18\b \x01(\bR\brequiredB\x06\n" +
+	"\brequired\x18\b \x01(\bR\brequired\x12\x14\n" +
+	"\x05asset\x18\t \x01(\bR\x05assetB\x06\n" +
 	"\x04_minB\x06\n" +
 	"\x04_max\"?\n" +
 	"\x05Color\x12\f\n" +
