@@ -53,6 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "local":
 		return cmdLocal(args[1:], stdout, stderr)
+	case "plugins":
+		return cmdPlugins(args[1:], stdout, stderr)
+	case "plugin":
+		return cmdPluginServe(args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "resizer", version())
 		return exitOK
@@ -166,11 +170,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start", "error", err)
 		return exitFailure
 	}
-	d, err := daemon.New(cfg, clients, log)
+	d, err := daemon.New(ctx, cfg, clients, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "resizer: %v\n", err)
 		return exitUsage
 	}
+	defer d.Close()
 	if err := d.Run(ctx); err != nil {
 		log.Error("daemon stopped", "error", err)
 		return exitFailure

@@ -92,6 +92,14 @@ type Config struct {
 	LogLevel      string `yaml:"log_level"`
 	// LogFormat is "auto" (text on a terminal, JSON otherwise), "text" or "json".
 	LogFormat string `yaml:"log_format"`
+	// PluginsDir is where relative plugin paths start.
+	PluginsDir string `yaml:"plugins_dir"`
+	// Plugins are the external plugins, each pinned by its SHA-256.
+	Plugins Plugins `yaml:"plugins"`
+	// PluginStartTimeout bounds a plugin process's start; PluginCallTimeout
+	// each call into a plugin.
+	PluginStartTimeout Duration `yaml:"plugin_start_timeout"`
+	PluginCallTimeout  Duration `yaml:"plugin_call_timeout"`
 }
 
 // Default returns the settings of the reference deployment.
@@ -118,6 +126,10 @@ func Default() Config {
 		OutboxGroupID:  GroupByKey,
 		LogLevel:       "info",
 		LogFormat:      "auto",
+
+		PluginsDir:         "/usr/lib/resizer/plugins",
+		PluginStartTimeout: Duration(10 * time.Second),
+		PluginCallTimeout:  Duration(60 * time.Second),
 	}
 }
 
@@ -178,6 +190,14 @@ func (c *Config) applyYAML(path string, data []byte) error {
 		seen[k.Value] = k.Line
 		if fieldByName(k.Value) == nil {
 			return fmt.Errorf("%s:%d: unknown field %q%s", path, k.Line, k.Value, suggest(k.Value))
+		}
+		if k.Value == "plugins" {
+			plugins, err := pluginsFromYAML(path, v)
+			if err != nil {
+				return err
+			}
+			c.Plugins = plugins
+			continue
 		}
 		value, err := scalarText(k.Value, v)
 		if err == nil {
@@ -315,6 +335,12 @@ func (c *Config) Set(name, value string) error {
 			return fmt.Errorf("%s: %q is not a whole number", name, value)
 		}
 		dst.SetInt(n)
+	case *Plugins:
+		plugins, err := parsePlugins(value)
+		if err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(plugins))
 	case *float64:
 		x, err := strconv.ParseFloat(value, 64)
 		if err != nil {
@@ -340,6 +366,8 @@ func (c *Config) Get(name string) (string, error) {
 		return strings.Join(v, ","), nil
 	case float64:
 		return strconv.FormatFloat(v, 'g', -1, 64), nil
+	case Plugins:
+		return v.String(), nil
 	default:
 		return fmt.Sprint(v), nil
 	}
@@ -418,6 +446,13 @@ func (c *Config) Validate() error {
 			return oneOf("log_level", c.LogLevel, "trace", "debug", "info", "warn", "error", "off")
 		},
 		func() error { return oneOf("log_format", c.LogFormat, "auto", "text", "json") },
+		func() error { return c.Plugins.validate(c.PluginsDir) },
+		func() error {
+			return durationRange("plugin_start_timeout", c.PluginStartTimeout, time.Millisecond, 10*time.Minute, false)
+		},
+		func() error {
+			return durationRange("plugin_call_timeout", c.PluginCallTimeout, time.Millisecond, MaxVisibility, false)
+		},
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

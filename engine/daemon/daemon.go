@@ -17,9 +17,12 @@ import (
 	"github.com/seed62486500/resizer/engine/imaging"
 	"github.com/seed62486500/resizer/engine/outbox"
 	"github.com/seed62486500/resizer/engine/pipeline"
+	"github.com/seed62486500/resizer/engine/pluginhost"
 	"github.com/seed62486500/resizer/engine/queue"
 	"github.com/seed62486500/resizer/engine/recipe"
 	"github.com/seed62486500/resizer/engine/storage"
+	"github.com/seed62486500/resizer/plugins/bundle"
+	"github.com/seed62486500/resizer/plugins/sdk"
 )
 
 // Clients holds the AWS service clients built from a configuration.
@@ -54,17 +57,49 @@ func NewClients(ctx context.Context, cfg config.Config, opts ...func(*awsconfig.
 	}, nil
 }
 
+// PluginOptions gathers the daemon's plugins: the bundled ones (resize in
+// process, the others served by this binary in processes of their own) and
+// those of the configuration.
+func PluginOptions(cfg config.Config, log hclog.Logger) (pluginhost.Options, error) {
+	builtin := map[string]sdk.Transformer{}
+	var selfServed []string
+	for _, name := range bundle.Names() {
+		if bundle.InProcess(name) {
+			builtin[name], _ = bundle.New(name)
+		} else {
+			selfServed = append(selfServed, name)
+		}
+	}
+	external, err := pluginhost.SelfServed(selfServed...)
+	if err != nil {
+		return pluginhost.Options{}, err
+	}
+	for _, p := range cfg.Plugins {
+		external = append(external, pluginhost.External{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Args: p.Args})
+	}
+	return pluginhost.Options{
+		Dir:          cfg.PluginsDir,
+		External:     external,
+		Builtin:      builtin,
+		StartTimeout: time.Duration(cfg.PluginStartTimeout),
+		CallTimeout:  time.Duration(cfg.PluginCallTimeout),
+		Logger:       log.Named("plugin"),
+	}, nil
+}
+
 // Daemon is a configured resizer service, ready to run.
 type Daemon struct {
 	cfg      config.Config
 	log      hclog.Logger
+	host     *pluginhost.Host
 	pipeline *pipeline.Pipeline
 	consumer *queue.Consumer
 }
 
-// New loads the recipes and wires the service. It checks nothing remote;
-// Run fails fast if the inbox cannot be used.
-func New(cfg config.Config, clients Clients, log hclog.Logger) (*Daemon, error) {
+// New loads the recipes, starts the plugins, checks every recipe step
+// against them and wires the service. It checks nothing remote: Run fails
+// fast if the inbox cannot be used. Close stops the plugins.
+func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logger) (*Daemon, error) {
 	set, err := recipe.LoadDir(cfg.RecipesDir)
 	if err != nil {
 		return nil, fmt.Errorf("load recipes: %w", err)
@@ -76,12 +111,26 @@ func New(cfg config.Config, clients Clients, log hclog.Logger) (*Daemon, error) 
 	if err != nil {
 		return nil, err
 	}
+	popts, err := PluginOptions(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
+	host, err := pluginhost.New(ctx, popts)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
+	if err := set.Check(ctx, host); err != nil {
+		host.Close()
+		return nil, fmt.Errorf("recipes:\n%w", err)
+	}
 	p := pipeline.New(store, outbox.NewSender(clients.SQS, cfg.OutboxURL, cfg.OutboxGroupID), set, pipeline.Options{
 		DefaultBucket:  cfg.Bucket,
 		AllowedBuckets: cfg.AllowedBuckets,
 		OutputPrefix:   cfg.OutputPrefix,
 		CacheControl:   cfg.CacheControl,
 		Limits:         imaging.Limits{MaxPixels: cfg.MaxPixels},
+		Plugins:        host,
+		Assets:         pipeline.NewAssets(store, cfg.RecipesDir),
 		Logger:         log.Named("pipeline"),
 	})
 	c := queue.New(clients.SQS, queue.Options{
@@ -100,13 +149,22 @@ func New(cfg config.Config, clients Clients, log hclog.Logger) (*Daemon, error) 
 	for _, r := range set.Recipes() {
 		log.Info("recipe loaded", "recipe", r.Name, "file", r.File, "outputs", len(r.Outputs))
 	}
-	return &Daemon{cfg: cfg, log: log, pipeline: p, consumer: c}, nil
+	for _, pl := range host.Plugins() {
+		log.Info("plugin ready", "plugin", pl.Name, "version", pl.Version, "kind", pl.Kind, "pid", pl.PID)
+	}
+	return &Daemon{cfg: cfg, log: log, host: host, pipeline: p, consumer: c}, nil
 }
 
 // Run consumes the inbox until ctx is cancelled (then shuts down gracefully).
 func (d *Daemon) Run(ctx context.Context) error {
 	return d.consumer.Run(ctx, d.pipeline)
 }
+
+// Plugins is the daemon's plugin host.
+func (d *Daemon) Plugins() *pluginhost.Host { return d.host }
+
+// Close stops every plugin process.
+func (d *Daemon) Close() error { return d.host.Close() }
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

@@ -31,9 +31,17 @@ import (
 	"github.com/seed62486500/resizer/engine/local"
 	"github.com/seed62486500/resizer/engine/outbox"
 	"github.com/seed62486500/resizer/engine/samples"
+	"github.com/seed62486500/resizer/plugins/bundle"
 )
 
 const bucket = "bucket-image-resizer-storage"
+
+func TestMain(m *testing.M) {
+	// The daemon starts its bundled plugins from its own executable, which
+	// here is this test binary.
+	bundle.ServeIfRequested(os.Args[1:])
+	os.Exit(m.Run())
+}
 
 const testRecipe = `name: photos
 match: ["photos/**"]
@@ -137,10 +145,11 @@ func (e env) send(t *testing.T, body string) {
 func (e env) start(t *testing.T) (stop func()) {
 	t.Helper()
 	log := hclog.New(&hclog.LoggerOptions{Name: "resizer", Level: hclog.Info, Output: testWriter{t}})
-	d, err := daemon.New(e.cfg, e.clients, log)
+	d, err := daemon.New(context.Background(), e.cfg, e.clients, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { d.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -471,10 +480,11 @@ func TestRedeliveryWritesNothingTwice(t *testing.T) {
 func TestMissingInboxStopsTheDaemon(t *testing.T) {
 	e := embedded(t)
 	e.cfg.InboxURL = strings.Replace(e.cfg.InboxURL, "inbox_sqs", "nope", 1)
-	d, err := daemon.New(e.cfg, e.clients, hclog.NewNullLogger())
+	d, err := daemon.New(context.Background(), e.cfg, e.clients, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer d.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = d.Run(ctx)

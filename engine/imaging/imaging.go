@@ -7,6 +7,11 @@
 // them, and decoder panics are turned into Corrupt errors.
 package imaging
 
+import (
+	"image"
+	"image/draw"
+)
+
 // Format names used throughout the package.
 const (
 	JPEG = "jpeg"
@@ -71,4 +76,30 @@ func Ext(format string) string {
 		return format
 	}
 	return ""
+}
+
+// ToNRGBA returns img as 8-bit non-premultiplied RGBA with its origin at
+// (0, 0), the layout plugins exchange. It avoids the slow generic path of
+// image/draw where it can: opaque RGBA and YCbCr images have the same bytes
+// in both layouts.
+func ToNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	switch src := img.(type) {
+	case *image.NRGBA:
+		if b.Min == (image.Point{}) {
+			return src
+		}
+	case *image.RGBA:
+		if b.Min == (image.Point{}) && src.Opaque() {
+			return &image.NRGBA{Pix: src.Pix, Stride: src.Stride, Rect: src.Rect}
+		}
+	case *image.YCbCr, *image.Gray:
+		// Always opaque: convert through RGBA, which has a fast path.
+		dst := image.NewRGBA(image.Rectangle{Max: b.Size()})
+		draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+		return &image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: dst.Rect}
+	}
+	dst := image.NewNRGBA(image.Rectangle{Max: b.Size()})
+	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+	return dst
 }

@@ -4,6 +4,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -75,7 +76,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Local, error)
 		srv.Close()
 		return nil, err
 	}
-	d, err := daemon.New(cfg, clients, log)
+	d, err := daemon.New(ctx, cfg, clients, log)
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -89,8 +90,8 @@ func StaticCredentials() func(*awsconfig.LoadOptions) error {
 	return awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""))
 }
 
-// Close stops the embedded endpoints.
-func (l *Local) Close() error { return l.Server.Close() }
+// Close stops the plugins and the embedded endpoints.
+func (l *Local) Close() error { return errors.Join(l.Daemon.Close(), l.Server.Close()) }
 
 func queueName(queueURL string) (string, error) {
 	u, err := url.Parse(queueURL)

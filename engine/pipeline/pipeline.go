@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/seed62486500/resizer/engine/queue"
 	"github.com/seed62486500/resizer/engine/recipe"
 	"github.com/seed62486500/resizer/engine/storage"
+	"github.com/seed62486500/resizer/plugins/sdk"
 )
 
 // Error codes written to failure and skip records.
@@ -36,7 +38,17 @@ const (
 	CodeUnsupported      = "unsupported_format"
 	CodeCorrupt          = "corrupt_image"
 	CodeImageTooLarge    = "image_too_large"
+	CodeInvalidStep      = "invalid_step"
+	CodeUnsupportedInput = "unsupported_input"
+	CodeAsset            = "asset_unavailable"
 )
+
+// Plugins runs plugin operations: the plugin host.
+type Plugins interface {
+	// Operation returns the declared spec of an operation.
+	Operation(op string) (sdk.Operation, string, bool)
+	Transform(ctx context.Context, req sdk.Request) (*image.NRGBA, error)
+}
 
 // Options configure a Pipeline.
 type Options struct {
@@ -45,6 +57,8 @@ type Options struct {
 	OutputPrefix   string   // outputs go here; keys under it are never sources
 	CacheControl   string
 	Limits         imaging.Limits
+	Plugins        Plugins // every step of every output runs here
+	Assets         *Assets // files that steps name (watermark images)
 	Logger         hclog.Logger
 }
 
@@ -195,6 +209,10 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	rec.Source.Width, rec.Source.Height, rec.Source.Format = info.Width, info.Height, info.Format
 
 	rendered, err := p.render(ctx, &rec, r, img, info)
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		return p.report(ctx, log, rec, outbox.StatusFailed, perm.code, perm.Error(), start)
+	}
 	if err != nil {
 		return err
 	}
@@ -232,17 +250,37 @@ type renderedOutput struct {
 	body []byte
 }
 
-// render produces every output of r from the one decoded source.
+// permanentError is a failure that retrying cannot fix.
+type permanentError struct {
+	code string
+	err  error
+}
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// render produces every output of r from the one decoded source: each
+// output's steps run through the plugin host, in order, each on the result
+// of the one before.
 func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, img image.Image, info imaging.Info) ([]renderedOutput, error) {
 	var transform, encode time.Duration
+	t := time.Now()
+	src := imaging.ToNRGBA(img)
+	transform += time.Since(t)
 	outs := make([]renderedOutput, 0, len(r.Outputs))
 	for _, o := range r.Outputs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t := time.Now()
-		w, h := imaging.Fit(info.Width, info.Height, o.Width, o.Height)
-		dst := imaging.Resize(img, w, h)
+		dst := src
+		for _, st := range o.Plan() {
+			next, err := p.step(ctx, rec.Source.Bucket, st, dst)
+			if err != nil {
+				return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
+			}
+			dst = next
+		}
 		transform += time.Since(t)
 
 		t = time.Now()
@@ -252,11 +290,12 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
 		}
 		encode += time.Since(t)
+		b := dst.Bounds()
 		out := outbox.Output{
 			Name:        o.Name,
 			Key:         recipe.OutputKey(p.opts.OutputPrefix, rec.Source.Key, o, imaging.Ext(format)),
-			Width:       w,
-			Height:      h,
+			Width:       b.Dx(),
+			Height:      b.Dy(),
 			Format:      format,
 			ContentType: imaging.ContentType(format),
 		}
@@ -266,6 +305,44 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 	rec.Timings.Transform = outbox.Millis(transform)
 	rec.Timings.Encode = outbox.Millis(encode)
 	return outs, nil
+}
+
+// step runs one plugin operation. Errors the plugin reports about the
+// parameters or the input are permanent; anything else (a crashed or hung
+// plugin) is transient.
+func (p *Pipeline) step(ctx context.Context, bucket string, st recipe.Step, img *image.NRGBA) (*image.NRGBA, error) {
+	spec, _, ok := p.opts.Plugins.Operation(st.Op)
+	if !ok {
+		return nil, &permanentError{CodeInvalidStep, fmt.Errorf("no plugin offers operation %q", st.Op)}
+	}
+	req := sdk.Request{Operation: st.Op, Params: sdk.Params(st.Params), Image: img}
+	for _, param := range spec.Params {
+		ref, isRef := st.Params[param.Name].(string)
+		if !param.Asset || !isRef {
+			continue
+		}
+		data, err := p.opts.Assets.Load(ctx, bucket, ref)
+		if err != nil {
+			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrTooLarge) || errors.Is(err, fs.ErrNotExist) {
+				return nil, &permanentError{CodeAsset, fmt.Errorf("%s: %s %q: %w", st.Op, param.Name, ref, err)}
+			}
+			return nil, err
+		}
+		if req.Assets == nil {
+			req.Assets = map[string][]byte{}
+		}
+		req.Assets[param.Name] = data
+	}
+	out, err := p.opts.Plugins.Transform(ctx, req)
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.Is(err, sdk.ErrInvalidParams):
+		return nil, &permanentError{CodeInvalidStep, fmt.Errorf("%s: %w", st.Op, err)}
+	case errors.Is(err, sdk.ErrUnsupportedInput):
+		return nil, &permanentError{CodeUnsupportedInput, fmt.Errorf("%s: %w", st.Op, err)}
+	}
+	return nil, fmt.Errorf("%s: %w", st.Op, err)
 }
 
 // outputMetadata links an output back to its source. S3 metadata travels in

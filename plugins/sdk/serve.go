@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -46,6 +47,7 @@ func Serve(t Transformer) {
 		JSONFormat: true,
 	})
 	hclog.SetDefault(logger)
+	go watchParent(logger, os.Getppid(), parentPoll)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
@@ -56,4 +58,28 @@ func Serve(t Transformer) {
 		},
 		Logger: logger,
 	})
+}
+
+// parentPoll is how often a plugin looks whether its host is still there.
+const parentPoll = 500 * time.Millisecond
+
+// exitParentGone is the plugin's exit status when its host went away.
+const exitParentGone = 3
+
+// watchParent ends the plugin process when the host that started it is
+// gone, which shows as a new parent process id (the orphan is adopted by
+// init or a subreaper). The host also has the kernel kill its plugins when
+// it dies, where the kernel can; this is the second line of defence, so
+// that no plugin outlives a host killed with SIGKILL. A parent id of 1 from
+// the start (a host running as a container's init) never changes, and
+// then the container's end takes the plugin with it.
+func watchParent(logger hclog.Logger, parent int, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for range tick.C {
+		if now := os.Getppid(); now != parent {
+			logger.Error("the host process is gone; exiting", "host_pid", parent, "parent_pid", now)
+			os.Exit(exitParentGone)
+		}
+	}
 }

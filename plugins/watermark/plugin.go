@@ -41,7 +41,7 @@ var info = sdk.Info{
 		Doc:  "Composite an overlay image and/or a line of text onto the image.",
 		Params: []sdk.Param{
 			{Name: "image", Type: sdk.TypeString, Asset: true,
-				Doc: "PNG overlay: a local path, s3://bucket/key or a key in the source bucket; image or text is required."},
+				Doc: "PNG overlay, loaded by the daemon: a path relative to the recipes directory, s3://bucket/key, or s3:KEY in the source's bucket; image or text is required."},
 			{Name: "text", Type: sdk.TypeString,
 				Doc: "Text to draw in Go Regular (\\n separates lines); image or text is required."},
 			{Name: "text_color", Type: sdk.TypeColor, Default: white,
