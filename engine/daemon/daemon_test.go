@@ -192,6 +192,19 @@ func (e env) collect(t *testing.T, want int, timeout, settle time.Duration) []ou
 	return recs
 }
 
+func (e env) inFlight(t *testing.T) int {
+	t.Helper()
+	out, err := e.clients.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(e.cfg.InboxURL),
+		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessagesNotVisible"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	return n
+}
+
 func (e env) inboxDepth(t *testing.T) int {
 	t.Helper()
 	out, err := e.clients.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{

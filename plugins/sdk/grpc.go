@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 
 	pluginv1 "github.com/seed62486500/resizer/proto/resizer/plugin/v1"
@@ -63,7 +62,17 @@ func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *g
 		dir = defaultSharedDir()
 	}
 	sweepStale(dir)
-	return &Client{rpc: pluginv1.NewTransformerClient(conn), dir: dir}, nil
+	pool := newShmPool(dir)
+	go releaseOnShutdown(conn, pool)
+	return &Client{rpc: pluginv1.NewTransformerClient(conn), pool: pool}, nil
+}
+
+// releaseOnShutdown releases pool's files once conn is closed.
+func releaseOnShutdown(conn *grpc.ClientConn, pool *shmPool) {
+	for s := conn.GetState(); s != connectivity.Shutdown; s = conn.GetState() {
+		conn.WaitForStateChange(context.Background(), s)
+	}
+	pool.close()
 }
 
 // Client is a Transformer in another process, as the host sees it. Get one
@@ -71,8 +80,8 @@ func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *g
 // kind across the boundary: errors.Is(err, ErrInvalidParams) holds on the
 // host when the plugin returned a *ParamsError, and so on.
 type Client struct {
-	rpc pluginv1.TransformerClient
-	dir string
+	rpc  pluginv1.TransformerClient
+	pool *shmPool // the shared files; see shm.go
 }
 
 var _ Transformer = (*Client)(nil)
@@ -106,14 +115,9 @@ func (c *Client) Validate(ctx context.Context, op string, p Params) error {
 	return pe
 }
 
-// lateOutputGrace is how long after an abandoned call the host removes the
-// output file once more, in case the plugin created it after the host gave
-// up on the call.
-const lateOutputGrace = time.Minute
-
 // Transform sends req.Image to the plugin through a shared memory file
 // and returns the plugin's output, copied into the Go heap.
-func (c *Client) Transform(ctx context.Context, req Request) (*image.NRGBA, error) {
+func (c *Client) Transform(ctx context.Context, req Request) (_ *image.NRGBA, err error) {
 	if req.Image == nil {
 		return nil, fmt.Errorf("%w: no input image", ErrUnsupportedInput)
 	}
@@ -124,45 +128,46 @@ func (c *Client) Transform(ctx context.Context, req Request) (*image.NRGBA, erro
 	if err != nil {
 		return nil, err
 	}
-	inPath, outPath, err := newSharedPath(c.dir)
-	if err != nil {
-		return nil, fmt.Errorf("name shared image: %w", err)
-	}
-	// The host removes both files on every path; see shm.go.
-	defer func() {
-		_ = os.Remove(outPath)
-		if ctx.Err() != nil {
-			time.AfterFunc(lateOutputGrace, func() { _ = os.Remove(outPath) })
-		}
-	}()
 	if b := req.Image.Rect; b.Empty() || int64(b.Dx())*int64(b.Dy()) > MaxPixels {
 		return nil, fmt.Errorf("%w: image %dx%d is empty or larger than %d pixels", ErrUnsupportedInput, b.Dx(), b.Dy(), MaxPixels)
 	}
-	in, err := writeSharedImage(inPath, req.Image)
+	s, err := c.pool.get()
 	if err != nil {
 		return nil, fmt.Errorf("send image to plugin: %w", err)
 	}
-	defer os.Remove(inPath)
-
+	// The slot goes back to the pool only after a call that succeeded;
+	// after any error the plugin may still be at work on its files, so
+	// they are removed (see shm.go).
+	defer func() {
+		if err == nil {
+			c.pool.put(s)
+		} else {
+			s.release()
+		}
+	}()
+	in, err := s.in.writeImage(req.Image)
+	if err != nil {
+		return nil, fmt.Errorf("send image to plugin: %w", err)
+	}
 	resp, err := c.rpc.Transform(ctx, &pluginv1.TransformRequest{
 		Operation:  req.Operation,
 		Params:     values,
 		Input:      sharedToProto(in),
-		OutputPath: outPath,
+		OutputPath: s.out.path,
 		Assets:     req.Assets,
 	})
 	if err != nil {
 		return nil, fromStatus(ctx, err)
 	}
 	out, err := sharedFromProto(resp.GetOutput())
-	if err == nil && out.Path != outPath {
+	if err == nil && out.Path != s.out.path {
 		// Never read a file the host did not name.
-		err = fmt.Errorf("plugin answered with path %q, asked for %q", out.Path, outPath)
+		err = fmt.Errorf("plugin answered with path %q, asked for %q", out.Path, s.out.path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad output descriptor: %v", ErrInternal, err)
 	}
-	img, err := readSharedImage(out)
+	img, err := s.out.readImage(out)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read plugin output: %v", ErrInternal, err)
 	}
@@ -173,6 +178,7 @@ func (c *Client) Transform(ctx context.Context, req Request) (*image.NRGBA, erro
 type server struct {
 	pluginv1.UnimplementedTransformerServer
 	impl Transformer
+	maps peerMaps // mappings of the host's shared files; see shm.go
 
 	mu   sync.Mutex
 	info *Info
@@ -260,7 +266,7 @@ func (s *server) Transform(ctx context.Context, req *pluginv1.TransformRequest) 
 	if !filepath.IsAbs(outPath) || filepath.Dir(outPath) != filepath.Dir(in.Path) {
 		return nil, status.Errorf(codes.InvalidArgument, "output path %q must be absolute and beside the input", outPath)
 	}
-	img, err := readSharedImage(in)
+	img, err := s.maps.readInput(in)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "read input image: %v", err)
 	}
@@ -279,14 +285,16 @@ func (s *server) Transform(ctx context.Context, req *pluginv1.TransformRequest) 
 	if err := ctx.Err(); err != nil {
 		return nil, toStatus(err)
 	}
-	out, err := writeSharedImage(outPath, result)
+	// The host created the output file and removes it; a host that has
+	// given up has removed it already, and then this fails.
+	out, err := s.maps.writeOutput(outPath, result)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, toStatus(cerr)
+		}
 		return nil, status.Errorf(codes.Internal, "write output image: %v", err)
 	}
 	if err := ctx.Err(); err != nil {
-		// The host has given up and may already have removed the path
-		// it named; do not leave the late file behind.
-		_ = os.Remove(outPath)
 		return nil, toStatus(err)
 	}
 	return &pluginv1.TransformResponse{Output: sharedToProto(out)}, nil

@@ -9,9 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Pixels cross the process boundary in files on a memory-backed file
@@ -21,27 +24,56 @@ import (
 //
 // Who owns what:
 //
-//   - The host creates the input file (mode 0600, O_EXCL, random name) and
-//     removes it when the call returns, whatever the outcome.
-//   - The host also names the output file. The plugin creates it, fills it
-//     and answers; the host copies the pixels out and removes it. Since the
-//     host chose the name, it removes it on every path, including a plugin
-//     that crashed after creating it. A plugin that fails after creating
-//     the file removes it too, and one whose call was cancelled removes its
-//     late output.
-//   - Packed images (the usual case) are moved with one pwrite and one
-//     pread of the tmpfs file, which measured faster than mmap plus copy;
-//     strided ones (sub-images) are mapped and copied row by row.
-//   - Neither side keeps a mapping after a call: the plugin copies its
-//     input into the Go heap before calling the transformer (so a
-//     transformer may keep or modify its input freely), and the host copies
-//     the output into the Go heap before unmapping.
+//   - The host owns every file. Each Client keeps a small pool of slots;
+//     a slot is an input file and an output file (mode 0600, O_EXCL,
+//     random names carrying the host's pid), each kept open and mapped by
+//     the host. A call takes a slot, so concurrent calls never share one.
+//   - Reuse, not re-creation: creating a tmpfs file and faulting in its
+//     pages costs more than the copies themselves (12 MP: ~30 ms per fresh
+//     48 MB file against ~3 ms to copy into a mapped one), so a slot goes
+//     back to the pool after a call, and its files keep their pages. Files
+//     only grow (ftruncate) when an image needs more room.
+//   - The host copies its input into the input file through its mapping
+//     and names the output file in the request. The plugin maps the input
+//     read-only and copies it into the Go heap: the transformer gets its
+//     own copy, which it may keep or modify and which outlives the call
+//     (that matters for transformers that leave work running after a
+//     cancellation, as plugins/resize does). It opens the output file (it
+//     never creates one: this differs from the first version of the
+//     protocol, where the plugin created it with O_EXCL), grows it if the
+//     result needs more room, writes the result through a mapping, and
+//     only then answers. The host copies the output from its own mapping
+//     straight into the *image.NRGBA it returns: one copy per direction
+//     per side, four in all.
+//   - A slot goes back to the pool only after a call that succeeded: then
+//     the plugin has answered, so it is done with both files (the SDK
+//     touches them only while serving the call; the transformer never
+//     sees them), and nothing of that call can touch them again. After any
+//     error (the plugin's own, a crash, a timeout, a cancelled context) the
+//     plugin might still be working on the call, so the host retires the
+//     slot: it unmaps, closes and removes both files right away. A late
+//     plugin then writes into a file nobody will read again (its pages are
+//     freed when the plugin closes it), or finds no file to open; it can
+//     never corrupt a later call, which uses other files.
+//   - The plugin keeps its mappings of the host's files between calls
+//     (peerMaps: at most maxPeerMaps, keyed by device and inode), so a
+//     reused slot costs no mmap/munmap either. The SDK only reads or
+//     writes through them while it serves a call. It drops a mapping whose
+//     file the host has removed (link count 0) at the end of the next
+//     call, and every idle one idleRelease after the last call.
+//   - Idle slots are released (unmapped, closed, removed) idleRelease after
+//     the pool was last used, when the gRPC connection shuts down, and at
+//     once when the pool already holds maxIdleSlots or the slot is larger
+//     than maxPooledBytes. So the files exist only while a plugin is busy.
 //   - If the host itself dies, its files stay behind. File names carry the
 //     host's pid; the first client created in a process removes files of
 //     hosts that are no longer running (see sweepStale).
 //
 // MaxPixels bounds both descriptors that cross the boundary, so a broken
-// peer cannot make the other side map or allocate without limit.
+// peer cannot make the other side map or allocate without limit. A host
+// mapping that a peer shrank under it would fault; the copies in and out of
+// mappings run with debug.SetPanicOnFault, so that costs the call, not the
+// process.
 
 // MaxPixels is the largest image, in pixels, that crosses the process
 // boundary in either direction (4 bytes each).
@@ -80,88 +112,414 @@ func (d sharedImage) size() int {
 	return d.Stride*(d.Height-1) + d.Width*bytesPerPix
 }
 
-// writeSharedImage creates path (which must not exist) and writes img to it
-// with rows packed tightly. On error nothing is left behind.
-func writeSharedImage(path string, img *image.NRGBA) (desc sharedImage, err error) {
+// Pool policy; see the comment at the top of this file.
+const (
+	maxIdleSlots   = 2
+	maxPooledBytes = 512 << 20
+	idleRelease    = 2 * time.Second
+)
+
+// arena is one host-owned shared file, kept open and mapped read-write by
+// the host.
+type arena struct {
+	path string
+	f    *os.File
+	m    mapping // covers at least the bytes of the last image moved
+	size int64   // the file's size as the host last saw it
+}
+
+func newArena(path string) (*arena, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create shared image: %w", err)
+	}
+	return &arena{path: path, f: f}, nil
+}
+
+// cover maps at least n bytes of the file, which must hold them.
+func (a *arena) cover(n int) error {
+	if len(a.m.mem) >= n {
+		return nil
+	}
+	if err := a.m.unmap(); err != nil {
+		return fmt.Errorf("unmap shared image: %w", err)
+	}
+	a.m = mapping{}
+	m, err := mapShared(a.f, int(a.size))
+	if err != nil {
+		return fmt.Errorf("map shared image: %w", err)
+	}
+	a.m = m
+	return nil
+}
+
+// writeImage copies img into the file, rows packed, and describes it.
+func (a *arena) writeImage(img *image.NRGBA) (sharedImage, error) {
 	b := img.Rect
-	desc = sharedImage{Path: path, Width: b.Dx(), Height: b.Dy(), Stride: b.Dx() * bytesPerPix}
+	desc := sharedImage{Path: a.path, Width: b.Dx(), Height: b.Dy(), Stride: b.Dx() * bytesPerPix}
 	if err := desc.check(); err != nil {
 		return sharedImage{}, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return sharedImage{}, fmt.Errorf("create shared image: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close shared image: %w", cerr)
+	n := desc.size()
+	if int64(n) > a.size {
+		if err := a.f.Truncate(int64(n)); err != nil {
+			return sharedImage{}, fmt.Errorf("size shared image: %w", err)
 		}
-		if err != nil {
-			_ = os.Remove(path)
-			desc = sharedImage{}
-		}
-	}()
-	size := desc.Stride * desc.Height
-	if err := f.Truncate(int64(size)); err != nil {
-		return desc, fmt.Errorf("size shared image: %w", err)
+		a.size = int64(n)
 	}
-	if img.Stride == desc.Stride {
-		// Packed rows: one pwrite. On tmpfs this measured ~30% faster
-		// than mapping the file and copying (12 MP identity round trip).
-		off := img.PixOffset(b.Min.X, b.Min.Y)
-		if _, err := f.WriteAt(img.Pix[off:off+size], 0); err != nil {
-			return desc, fmt.Errorf("write shared image: %w", err)
-		}
-		return desc, nil
+	if err := a.cover(n); err != nil {
+		return sharedImage{}, err
 	}
-	mem, release, err := mapWrite(f, size)
-	if err != nil {
-		return desc, fmt.Errorf("map shared image: %w", err)
+	src := img.Pix[img.PixOffset(b.Min.X, b.Min.Y):]
+	if err := guardFault(func() { copyRows(a.m.mem, desc.Stride, src, img.Stride, desc.Width*bytesPerPix, desc.Height) }); err != nil {
+		return sharedImage{}, fmt.Errorf("write shared image: %w", err)
 	}
-	copyRows(mem, desc.Stride, img.Pix[img.PixOffset(b.Min.X, b.Min.Y):], img.Stride, desc.Width*bytesPerPix, desc.Height)
-	if err := release(); err != nil {
-		return desc, fmt.Errorf("unmap shared image: %w", err)
+	if err := a.m.flush(n); err != nil {
+		return sharedImage{}, fmt.Errorf("write shared image: %w", err)
 	}
 	return desc, nil
 }
 
-// readSharedImage copies the image that desc describes into a new
-// *image.NRGBA in the Go heap. It does not remove the file.
-func readSharedImage(desc sharedImage) (*image.NRGBA, error) {
+// readImage copies the image that desc describes (in this arena's file)
+// into a new *image.NRGBA in the Go heap.
+func (a *arena) readImage(desc sharedImage) (*image.NRGBA, error) {
 	if err := desc.check(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(desc.Path)
-	if err != nil {
-		return nil, fmt.Errorf("open shared image: %w", err)
+	if desc.Path != a.path {
+		return nil, fmt.Errorf("shared image %s is not %s", desc.Path, a.path)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	n := desc.size()
+	fi, err := a.f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("stat shared image: %w", err)
 	}
-	if !fi.Mode().IsRegular() || fi.Size() < int64(desc.size()) {
-		return nil, fmt.Errorf("shared image %s holds %d bytes, descriptor needs %d", desc.Path, fi.Size(), desc.size())
+	if fi.Size() < int64(n) {
+		return nil, fmt.Errorf("shared image %s holds %d bytes, descriptor needs %d", desc.Path, fi.Size(), n)
 	}
-	if desc.Stride == desc.Width*bytesPerPix {
-		// Packed rows: one pread straight into the heap image, cheaper
-		// than mapping, copying and unmapping.
-		img := image.NewNRGBA(image.Rect(0, 0, desc.Width, desc.Height))
-		if _, err := f.ReadAt(img.Pix, 0); err != nil {
-			return nil, fmt.Errorf("read shared image: %w", err)
-		}
-		return img, nil
+	a.size = fi.Size()
+	if err := a.cover(n); err != nil {
+		return nil, err
 	}
-	mem, release, err := mapRead(f, desc.size())
-	if err != nil {
-		return nil, fmt.Errorf("map shared image: %w", err)
+	if err := a.m.load(n); err != nil {
+		return nil, fmt.Errorf("read shared image: %w", err)
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, desc.Width, desc.Height))
-	copyRows(img.Pix, img.Stride, mem, desc.Stride, desc.Width*bytesPerPix, desc.Height)
-	if err := release(); err != nil {
-		return nil, fmt.Errorf("unmap shared image: %w", err)
+	if err := guardFault(func() { copyRows(img.Pix, img.Stride, a.m.mem, desc.Stride, desc.Width*bytesPerPix, desc.Height) }); err != nil {
+		return nil, fmt.Errorf("read shared image: %w", err)
 	}
 	return img, nil
+}
+
+// release unmaps, closes and removes the file. Errors are ignored: there
+// is nothing left to do about them.
+func (a *arena) release() {
+	_ = a.m.unmap()
+	a.m = mapping{}
+	_ = a.f.Close()
+	_ = os.Remove(a.path)
+}
+
+// slot is what one call uses: the input file and the output file.
+type slot struct{ in, out *arena }
+
+func (s *slot) bytes() int64 { return s.in.size + s.out.size }
+
+func (s *slot) release() {
+	s.in.release()
+	s.out.release()
+}
+
+// shmPool holds a Client's idle slots.
+type shmPool struct {
+	dir string
+
+	mu     sync.Mutex
+	idle   []*slot // most recently used last
+	closed bool
+	timer  *time.Timer
+}
+
+func newShmPool(dir string) *shmPool { return &shmPool{dir: dir} }
+
+// get returns an idle slot, or new files.
+func (p *shmPool) get() (*slot, error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		s := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return s, nil
+	}
+	p.mu.Unlock()
+	inPath, outPath, err := newSharedPath(p.dir)
+	if err != nil {
+		return nil, fmt.Errorf("name shared image: %w", err)
+	}
+	in, err := newArena(inPath)
+	if err != nil {
+		return nil, err
+	}
+	out, err := newArena(outPath)
+	if err != nil {
+		in.release()
+		return nil, err
+	}
+	return &slot{in: in, out: out}, nil
+}
+
+// put takes back a slot after a call that succeeded; see the comment at
+// the top of this file for why only then.
+func (p *shmPool) put(s *slot) {
+	p.mu.Lock()
+	if p.closed || len(p.idle) >= maxIdleSlots || s.bytes() > maxPooledBytes {
+		p.mu.Unlock()
+		s.release()
+		return
+	}
+	p.idle = append(p.idle, s)
+	if p.timer == nil {
+		p.timer = time.AfterFunc(idleRelease, p.trim)
+	} else {
+		p.timer.Reset(idleRelease)
+	}
+	p.mu.Unlock()
+}
+
+// trim releases every idle slot.
+func (p *shmPool) trim() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, s := range idle {
+		s.release()
+	}
+}
+
+// close releases the idle slots and makes put release from now on.
+func (p *shmPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.mu.Unlock()
+	p.trim()
+}
+
+// Plugin-side cache of mappings (see the comment at the top of this file).
+const maxPeerMaps = 4
+
+// peerMaps is the plugin's cache of its mappings of the host's files, so
+// that a slot's files, reused call after call, are not mapped and unmapped
+// every time. The SDK only reads or writes through a mapping while it
+// serves a call; between calls an entry is idle, only mapped.
+type peerMaps struct {
+	mu      sync.Mutex
+	entries []*peerMap
+	timer   *time.Timer
+}
+
+type peerMap struct {
+	f     *os.File
+	id    fileID
+	write bool
+	m     mapping
+	busy  bool
+}
+
+// acquire opens path, makes sure it holds n bytes (growing it when write
+// is set, failing otherwise), and returns a mapping of at least n bytes of
+// it, for the caller's use alone until release.
+func (c *peerMaps) acquire(path string, n int, write bool) (*peerMap, error) {
+	flag := os.O_RDONLY
+	if write {
+		// The host created the file; a missing one means that the host
+		// gave up on the call. Never create it: nobody would remove it.
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open shared image: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("shared image %s is not a regular file", path)
+	}
+	if err == nil && fi.Size() < int64(n) {
+		if write {
+			err = f.Truncate(int64(n))
+		} else {
+			err = fmt.Errorf("shared image %s holds %d bytes, descriptor needs %d", path, fi.Size(), n)
+		}
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	size := max(fi.Size(), int64(n))
+	id, ok := statID(fi)
+	if ok {
+		c.mu.Lock()
+		for _, e := range c.entries {
+			if !e.busy && e.id == id && e.write == write && len(e.m.mem) >= n && int64(len(e.m.mem)) <= size {
+				e.busy = true
+				c.mu.Unlock()
+				_ = f.Close()
+				return e, nil
+			}
+		}
+		c.mu.Unlock()
+	}
+	var m mapping
+	if write {
+		m, err = mapShared(f, n)
+	} else {
+		m, err = mapRead(f, n)
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("map shared image: %w", err)
+	}
+	return &peerMap{f: f, id: id, write: write, m: m, busy: true}, nil
+}
+
+// release ends the caller's use of e. A mapping that failed, or of a file
+// that cannot be told apart from others, is dropped; so are mappings of
+// files the host has removed, and the least recently used beyond
+// maxPeerMaps. All are dropped idleRelease after the last call.
+func (c *peerMaps) release(e *peerMap, keep bool) {
+	var drop []*peerMap
+	c.mu.Lock()
+	e.busy = false
+	kept := c.entries[:0]
+	for _, o := range c.entries {
+		if o != e {
+			kept = append(kept, o)
+		}
+	}
+	if keep && e.id != (fileID{}) {
+		kept = append(kept, e) // most recently used last
+	} else {
+		drop = append(drop, e)
+	}
+	c.entries = kept[:0]
+	for i, o := range kept {
+		if !o.busy && (len(kept)-i > maxPeerMaps || removed(o.f)) {
+			drop = append(drop, o)
+			continue
+		}
+		c.entries = append(c.entries, o)
+	}
+	clear(kept[len(c.entries):])
+	if c.timer == nil {
+		c.timer = time.AfterFunc(idleRelease, c.trim)
+	} else {
+		c.timer.Reset(idleRelease)
+	}
+	c.mu.Unlock()
+	for _, o := range drop {
+		o.close()
+	}
+}
+
+// trim drops every idle mapping.
+func (c *peerMaps) trim() {
+	var drop []*peerMap
+	c.mu.Lock()
+	kept := c.entries[:0]
+	for _, e := range c.entries {
+		if e.busy {
+			kept = append(kept, e)
+		} else {
+			drop = append(drop, e)
+		}
+	}
+	clear(c.entries[len(kept):])
+	c.entries = kept
+	c.mu.Unlock()
+	for _, e := range drop {
+		e.close()
+	}
+}
+
+func (e *peerMap) close() {
+	_ = e.m.unmap()
+	_ = e.f.Close()
+}
+
+// removed says whether f's last name is gone: the host retired the file.
+func removed(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	n, ok := linkCount(fi)
+	return ok && n == 0
+}
+
+// readInput is the plugin's side of the input: it copies the image that
+// desc describes into a new *image.NRGBA in the Go heap, which the
+// transformer owns.
+func (c *peerMaps) readInput(desc sharedImage) (*image.NRGBA, error) {
+	if err := desc.check(); err != nil {
+		return nil, err
+	}
+	e, err := c.acquire(desc.Path, desc.size(), false)
+	if err != nil {
+		return nil, err
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, desc.Width, desc.Height))
+	err = guardFault(func() { copyRows(img.Pix, img.Stride, e.m.mem, desc.Stride, desc.Width*bytesPerPix, desc.Height) })
+	c.release(e, err == nil)
+	if err != nil {
+		return nil, fmt.Errorf("read shared image: %w", err)
+	}
+	return img, nil
+}
+
+// writeOutput is the plugin's side of the output: it writes img, rows
+// packed, into the file the host created at path, growing it when it is
+// too small. When it returns, it no longer touches the file.
+func (c *peerMaps) writeOutput(path string, img *image.NRGBA) (sharedImage, error) {
+	b := img.Rect
+	desc := sharedImage{Path: path, Width: b.Dx(), Height: b.Dy(), Stride: b.Dx() * bytesPerPix}
+	if err := desc.check(); err != nil {
+		return sharedImage{}, err
+	}
+	n := desc.size()
+	e, err := c.acquire(path, n, true)
+	if err != nil {
+		return sharedImage{}, err
+	}
+	src := img.Pix[img.PixOffset(b.Min.X, b.Min.Y):]
+	err = guardFault(func() { copyRows(e.m.mem, desc.Stride, src, img.Stride, desc.Width*bytesPerPix, desc.Height) })
+	if err == nil {
+		err = e.m.flush(n)
+	}
+	c.release(e, err == nil)
+	if err != nil {
+		return sharedImage{}, fmt.Errorf("write shared image: %w", err)
+	}
+	return desc, nil
+}
+
+// guardFault runs fn (a copy), turning a memory fault in it (a mapping whose file
+// a peer shrank) into an error instead of a crash.
+func guardFault(fn func()) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if re, ok := r.(runtime.Error); ok {
+				err = fmt.Errorf("memory fault in shared mapping: %v", re)
+				return
+			}
+			panic(r)
+		}
+	}()
+	fn()
+	return nil
 }
 
 func copyRows(dst []byte, dstStride int, src []byte, srcStride, rowBytes, rows int) {
@@ -174,8 +532,8 @@ func copyRows(dst []byte, dstStride int, src []byte, srcStride, rowBytes, rows i
 	}
 }
 
-// newSharedPath returns a fresh path in dir for an input file and the path
-// the plugin must write the output to.
+// newSharedPath returns fresh paths in dir for a slot's input and output
+// files.
 func newSharedPath(dir string) (in, out string, err error) {
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {

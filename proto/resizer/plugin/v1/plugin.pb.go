@@ -849,18 +849,19 @@ func (x *SharedImage) GetFormat() PixelFormat {
 	return PixelFormat_PIXEL_FORMAT_UNSPECIFIED
 }
 
-// Ownership of the files: the host creates the input file and removes it
-// after the call returns. The host also chooses output_path; the plugin
-// creates that file (O_CREAT|O_EXCL, mode 0600), writes the result, and
-// answers with its descriptor. The host reads and then removes the output
-// file, on success and on failure alike. A plugin that fails after creating
-// the output file removes it before answering.
+// Ownership of the files: the host creates both files (mode 0600) and is
+// the only one to remove them. output_path names a file that already exists;
+// the plugin opens it (never creates it), may grow it with ftruncate, writes
+// the result and answers with its descriptor. The host may reuse both files
+// for a later call, but only after a successful one; after any failure it
+// removes them at once, so a plugin still writing cannot touch a later call.
 type TransformRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Operation string                 `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
 	Params    map[string]*Value      `protobuf:"bytes,2,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Input     *SharedImage           `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
-	// Where the plugin must write its result. Same directory as the input.
+	// The existing file the plugin writes its result into. Same directory as
+	// the input.
 	OutputPath string `protobuf:"bytes,4,opt,name=output_path,json=outputPath,proto3" json:"output_path,omitempty"`
 	// Named extra inputs, e.g. a watermark PNG, as encoded bytes, keyed by
 	// the name of the asset parameter (Param.asset) that named each file.
