@@ -34,6 +34,7 @@ const usage = `resizer turns S3 uploads into ready-made image variants.
 Usage:
   resizer run   --config FILE [flags]   consume the SQS inbox (production)
   resizer local [--demo] [flags]        run against embedded S3 and SQS endpoints
+  resizer plugins list|check|docs       inspect plugins (see "resizer plugins help")
   resizer version
 
 Run "resizer COMMAND -h" for a command's flags.
