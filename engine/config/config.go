@@ -85,7 +85,10 @@ type Config struct {
 	ShutdownGrace  Duration `yaml:"shutdown_grace"`
 	MaxObjectBytes int64    `yaml:"max_object_bytes"`
 	MaxPixels      int64    `yaml:"max_pixels"`
-	CacheControl   string   `yaml:"cache_control"`
+	// PixelBudget bounds the decoded pixels of all jobs in flight; a job
+	// waits for budget rather than exceed it.
+	PixelBudget  int64  `yaml:"pixel_budget"`
+	CacheControl string `yaml:"cache_control"`
 	// OutboxGroupID is the outbox MessageGroupId: "{key}" (the source key),
 	// "{bucket}", or any other text as a fixed id.
 	OutboxGroupID string `yaml:"outbox_group_id"`
@@ -122,6 +125,7 @@ func Default() Config {
 		ShutdownGrace:  Duration(30 * time.Second),
 		MaxObjectBytes: 100 << 20,
 		MaxPixels:      50_000_000,
+		PixelBudget:    100_000_000,
 		CacheControl:   "public, max-age=86400",
 		OutboxGroupID:  GroupByKey,
 		LogLevel:       "info",
@@ -446,6 +450,12 @@ func (c *Config) Validate() error {
 			return oneOf("log_level", c.LogLevel, "trace", "debug", "info", "warn", "error", "off")
 		},
 		func() error { return oneOf("log_format", c.LogFormat, "auto", "text", "json") },
+		func() error {
+			if c.PixelBudget < c.MaxPixels {
+				return fmt.Errorf("pixel_budget %d must be at least max_pixels %d, or the largest allowed image could never run", c.PixelBudget, c.MaxPixels)
+			}
+			return nil
+		},
 		func() error { return c.Plugins.validate(c.PluginsDir) },
 		func() error {
 			return durationRange("plugin_start_timeout", c.PluginStartTimeout, time.Millisecond, 10*time.Minute, false)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed62486500/resizer/engine/budget"
 	"github.com/seed62486500/resizer/engine/config"
 	"github.com/seed62486500/resizer/engine/imaging"
 	"github.com/seed62486500/resizer/engine/outbox"
@@ -130,6 +131,7 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 		CacheControl:   cfg.CacheControl,
 		Limits:         imaging.Limits{MaxPixels: cfg.MaxPixels},
 		Plugins:        host,
+		Budget:         budget.New(cfg.PixelBudget),
 		Assets:         pipeline.NewAssets(store, cfg.RecipesDir),
 		Logger:         log.Named("pipeline"),
 	})

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"io/fs"
 	"net/url"
 	"slices"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed62486500/resizer/engine/budget"
 	"github.com/seed62486500/resizer/engine/imaging"
 	"github.com/seed62486500/resizer/engine/message"
 	"github.com/seed62486500/resizer/engine/outbox"
@@ -57,9 +59,32 @@ type Options struct {
 	OutputPrefix   string   // outputs go here; keys under it are never sources
 	CacheControl   string
 	Limits         imaging.Limits
-	Plugins        Plugins // every step of every output runs here
-	Assets         *Assets // files that steps name (watermark images)
-	Logger         hclog.Logger
+	Plugins        Plugins        // every step of every output runs here
+	Assets         *Assets        // files that steps name (watermark images)
+	Budget         *budget.Pixels // decoded pixels in flight, across jobs
+	// Observe, when set, is told what became of every event (for metrics).
+	Observe func(Outcome)
+	Logger  hclog.Logger
+}
+
+// Outcome is what became of one inbox event.
+type Outcome struct {
+	Shape message.Shape // the body's shape; "" for a malformed body
+	Kind  message.Kind
+	Key   string
+	// Record is the outbox record written, nil when none was: the event was
+	// ignored, or it failed transiently (Err).
+	Record *outbox.Record
+	Err    error
+	// Steps holds the time spent in each plugin operation, summed over the
+	// outputs.
+	Steps map[string]time.Duration
+}
+
+func (p *Pipeline) observe(o Outcome) {
+	if p.opts.Observe != nil {
+		p.opts.Observe(o)
+	}
 }
 
 // Pipeline handles inbox messages. It is safe for concurrent use.
@@ -77,6 +102,9 @@ type Pipeline struct {
 func New(store *storage.Store, sender *outbox.Sender, set *recipe.Set, opts Options) *Pipeline {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Budget == nil {
+		opts.Budget = budget.New(max(opts.Limits.MaxPixels, imaging.DefaultMaxPixels))
 	}
 	if len(opts.AllowedBuckets) == 0 && opts.DefaultBucket != "" {
 		opts.AllowedBuckets = []string{opts.DefaultBucket}
@@ -103,23 +131,31 @@ func (p *Pipeline) Handle(ctx context.Context, m queue.Message) queue.Action {
 		}
 		if err := p.outbox.Send(ctx, rec, outbox.DedupID("", "", "message:"+m.ID, "")); err != nil {
 			log.Error("could not write the failure record; the message will be retried", "error", err)
+			p.observe(Outcome{Err: err})
 			return queue.Retry
 		}
+		p.observe(Outcome{Record: &rec})
 		return queue.Delete
 	}
 	action := queue.Delete
 	for _, ev := range body.Events {
 		elog := log.With("key", ev.Key, "bucket", ev.Bucket)
+		out := Outcome{Shape: body.Shape, Kind: ev.Kind, Key: ev.Key}
 		switch ev.Kind {
 		case message.KindTest:
 			elog.Info("S3 test event acknowledged", "shape", body.Shape)
+			p.observe(out)
 			continue
 		case message.KindCreated:
 		default:
 			elog.Info("event ignored: not an object creation", "event", ev.Name)
+			p.observe(out)
 			continue
 		}
-		if err := p.processEvent(ctx, elog, m, ev); err != nil {
+		err := p.processEvent(ctx, elog, m, ev, &out)
+		out.Err = err
+		p.observe(out)
+		if err != nil {
 			if ctx.Err() != nil {
 				return queue.Release
 			}
@@ -149,7 +185,7 @@ func (p *Pipeline) LogFields(m queue.Message) []any {
 
 // processEvent handles one object-created event. It returns an error only
 // for transient failures; permanent ones are reported to the outbox.
-func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.Message, ev message.Event) error {
+func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.Message, ev message.Event, out *Outcome) error {
 	start := time.Now()
 	rec := outbox.Record{
 		MessageID: m.ID,
@@ -162,12 +198,12 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 		return nil
 	}
 	if !slices.Contains(p.opts.AllowedBuckets, ev.Bucket) {
-		return p.report(ctx, log, rec, outbox.StatusFailed, CodeBucketNotAllowed,
+		return p.report(ctx, log, out, rec, outbox.StatusFailed, CodeBucketNotAllowed,
 			fmt.Sprintf("bucket %q is not in the allowed buckets", ev.Bucket), start)
 	}
 	r, ok := p.recipes.Load().Match(ev.Key)
 	if !ok {
-		return p.report(ctx, log, rec, outbox.StatusSkipped, CodeNoRecipe, "no recipe matches the key", start)
+		return p.report(ctx, log, out, rec, outbox.StatusSkipped, CodeNoRecipe, "no recipe matches the key", start)
 	}
 	rec.Recipe = &outbox.RecipeRef{Name: r.Name, Digest: r.Digest()}
 	log = log.With("recipe", r.Name)
@@ -178,7 +214,7 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	unlock := p.keys.lock(ev.Bucket + "/" + ev.Key)
 	defer unlock()
 	if p.seen.newerThan(ev.Bucket+"/"+ev.Key, ev.Sequencer) {
-		return p.report(ctx, log, rec, outbox.StatusSkipped, CodeSuperseded,
+		return p.report(ctx, log, out, rec, outbox.StatusSkipped, CodeSuperseded,
 			"a newer upload of the key was already processed", start)
 	}
 
@@ -186,9 +222,9 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	obj, err := p.store.Fetch(ctx, ev.Bucket, ev.Key, ev.VersionID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return p.report(ctx, log, rec, outbox.StatusSkipped, CodeNotFound, "the object no longer exists", start)
+		return p.report(ctx, log, out, rec, outbox.StatusSkipped, CodeNotFound, "the object no longer exists", start)
 	case errors.Is(err, storage.ErrTooLarge):
-		return p.report(ctx, log, rec, outbox.StatusFailed, CodeObjectTooLarge, err.Error(), start)
+		return p.report(ctx, log, out, rec, outbox.StatusFailed, CodeObjectTooLarge, err.Error(), start)
 	case err != nil:
 		return err
 	}
@@ -196,22 +232,37 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	rec.Timings.Download = outbox.Millis(time.Since(t))
 	rec.Source.ETag, rec.Source.VersionID, rec.Source.Bytes = obj.ETag, obj.VersionID, obj.Size
 
+	// The header says how many pixels decoding will hold: wait for that
+	// much of the budget before decoding.
+	info, err := imaging.Probe(obj.File, p.opts.Limits)
+	if err == nil {
+		var release func()
+		release, err = p.opts.Budget.Acquire(ctx, int64(info.Width)*int64(info.Height))
+		if err != nil {
+			return fmt.Errorf("wait for pixel budget for %q: %w", ev.Key, err)
+		}
+		defer release()
+		_, err = obj.File.Seek(0, io.SeekStart)
+	}
 	t = time.Now()
-	img, info, err := imaging.Decode(obj.File, p.opts.Limits)
+	var img image.Image
+	if err == nil {
+		img, info, err = imaging.Decode(obj.File, p.opts.Limits)
+	}
 	if err != nil {
 		var ierr *imaging.Error
 		if errors.As(err, &ierr) {
-			return p.report(ctx, log, rec, outbox.StatusFailed, imageErrorCode(ierr), ierr.Error(), start)
+			return p.report(ctx, log, out, rec, outbox.StatusFailed, imageErrorCode(ierr), ierr.Error(), start)
 		}
 		return fmt.Errorf("decode %q: %w", ev.Key, err)
 	}
 	rec.Timings.Decode = outbox.Millis(time.Since(t))
 	rec.Source.Width, rec.Source.Height, rec.Source.Format = info.Width, info.Height, info.Format
 
-	rendered, err := p.render(ctx, &rec, r, img, info)
+	rendered, err := p.render(ctx, &rec, r, img, info, out)
 	var perm *permanentError
 	if errors.As(err, &perm) {
-		return p.report(ctx, log, rec, outbox.StatusFailed, perm.code, perm.Error(), start)
+		return p.report(ctx, log, out, rec, outbox.StatusFailed, perm.code, perm.Error(), start)
 	}
 	if err != nil {
 		return err
@@ -240,6 +291,7 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	if err := p.outbox.Send(ctx, rec, dedupID(rec)); err != nil {
 		return err
 	}
+	out.Record = &rec
 	p.seen.record(ev.Bucket+"/"+ev.Key, ev.Sequencer)
 	log.Info("processed", "outputs", len(rec.Outputs), "ms", rec.Timings.Total)
 	return nil
@@ -262,7 +314,10 @@ func (e *permanentError) Unwrap() error { return e.err }
 // render produces every output of r from the one decoded source: each
 // output's steps run through the plugin host, in order, each on the result
 // of the one before.
-func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, img image.Image, info imaging.Info) ([]renderedOutput, error) {
+func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, img image.Image, info imaging.Info, out *Outcome) ([]renderedOutput, error) {
+	if out.Steps == nil {
+		out.Steps = map[string]time.Duration{}
+	}
 	var transform, encode time.Duration
 	t := time.Now()
 	src := imaging.ToNRGBA(img)
@@ -275,7 +330,9 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 		t := time.Now()
 		dst := src
 		for _, st := range o.Plan() {
+			ts := time.Now()
 			next, err := p.step(ctx, rec.Source.Bucket, st, dst)
+			out.Steps[st.Op] += time.Since(ts)
 			if err != nil {
 				return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
 			}
@@ -291,7 +348,7 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 		}
 		encode += time.Since(t)
 		b := dst.Bounds()
-		out := outbox.Output{
+		written := outbox.Output{
 			Name:        o.Name,
 			Key:         recipe.OutputKey(p.opts.OutputPrefix, rec.Source.Key, o, imaging.Ext(format)),
 			Width:       b.Dx(),
@@ -299,8 +356,8 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 			Format:      format,
 			ContentType: imaging.ContentType(format),
 		}
-		outs = append(outs, renderedOutput{Output: out, body: buf.Bytes()})
-		rec.Outputs = append(rec.Outputs, out)
+		outs = append(outs, renderedOutput{Output: written, body: buf.Bytes()})
+		rec.Outputs = append(rec.Outputs, written)
 	}
 	rec.Timings.Transform = outbox.Millis(transform)
 	rec.Timings.Encode = outbox.Millis(encode)
@@ -365,7 +422,7 @@ func (p *Pipeline) outputMetadata(rec outbox.Record, r *recipe.Recipe) map[strin
 
 // report writes a failure or skip record. Only a failure to write the record
 // is returned: that is transient and the message is retried.
-func (p *Pipeline) report(ctx context.Context, log hclog.Logger, rec outbox.Record, status, code, msg string, start time.Time) error {
+func (p *Pipeline) report(ctx context.Context, log hclog.Logger, out *Outcome, rec outbox.Record, status, code, msg string, start time.Time) error {
 	rec.Status = status
 	rec.Error = &outbox.Error{Code: code, Message: msg}
 	rec.Timings.Total = outbox.Millis(time.Since(start))
@@ -378,6 +435,7 @@ func (p *Pipeline) report(ctx context.Context, log hclog.Logger, rec outbox.Reco
 	if err := p.outbox.Send(ctx, rec, dedupID(rec)); err != nil {
 		return err
 	}
+	out.Record = &rec
 	return nil
 }
 
