@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,4 +275,188 @@ func waitTimeout(cmd *exec.Cmd, d time.Duration) error {
 		cmd.Process.Kill()
 		return fmt.Errorf("did not exit within %v", d)
 	}
+}
+
+// TestSIGKILLRecovery kills the daemon with SIGKILL while jobs are in
+// flight, starts it again and checks that every upload still ends as its
+// outputs (each complete) and one outbox record, that the killed daemon's
+// plugin processes died with it, and that nothing is left in the temp dir.
+func TestSIGKILLRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	ctx := context.Background()
+	srv, err := awslocal.Start(ctx, awslocal.Options{
+		Bucket: "bucket-image-resizer-storage", InboxQueue: "inbox.fifo", OutboxQueue: "outbox.fifo",
+		InboxVisibilityTimeout: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	recipes := filepath.Join(dir, "recipes")
+	os.Mkdir(recipes, 0o755)
+	os.WriteFile(filepath.Join(recipes, "photos.yaml"), []byte(sigtermRecipe), 0o644)
+	tmp := filepath.Join(dir, "tmp")
+	cfgFile := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf("endpoint: %s\ninbox_url: %s\noutbox_url: %s\nrecipes_dir: %s\ntemp_dir: %s\nworkers: 2\nwait_time: 1s\nretry_base: 1s\n",
+		srv.URL(), srv.QueueURL("inbox.fifo"), srv.QueueURL("outbox.fifo"), recipes, tmp)), 0o644)
+	cfg := config.Default()
+	cfg.Endpoint = srv.URL()
+	clients, err := daemon.NewClients(ctx, cfg, local.StaticCredentials())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	for i := range n {
+		_, err := clients.S3.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(cfg.Bucket), Key: aws.String(fmt.Sprintf("uploads/crash-%d.jpg", i)),
+			Body: bytes.NewReader(samples.JPEG(3000, 2000, uint64(i), 85)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func() (*exec.Cmd, *syncLog) {
+		cmd := exec.Command(bin, "run", "--config", cfgFile, "--log-format", "json")
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true")
+		logs := &syncLog{}
+		cmd.Stderr = logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, logs
+	}
+	inFlight := func() int {
+		out, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl:       aws.String(srv.QueueURL("inbox.fifo")),
+			AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessagesNotVisible"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+		return v
+	}
+
+	cmd, logs := start()
+	deadline := time.Now().Add(30 * time.Second)
+	for inFlight() == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no job started; logs:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Kill() // SIGKILL
+	cmd.Wait()
+	plugins := pluginPIDs(logs.String())
+	if len(plugins) == 0 {
+		t.Fatalf("no plugin pids in the logs:\n%s", logs)
+	}
+	time.Sleep(time.Second)
+	for _, pid := range plugins {
+		if alive(pid) {
+			t.Errorf("plugin process %d outlived the killed daemon", pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+
+	var recs []outbox.Record
+	cmd, logs = start()
+	deadline = time.Now().Add(120 * time.Second)
+	for len(recs) < n && time.Now().Before(deadline) {
+		got, err := local.ReadOutbox(ctx, clients.SQS, srv.QueueURL("outbox.fifo"), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, got...)
+	}
+	time.Sleep(4 * time.Second) // a lease past: anything extra shows now
+	got, _ := local.ReadOutbox(ctx, clients.SQS, srv.QueueURL("outbox.fifo"), time.Second)
+	recs = append(recs, got...)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitTimeout(cmd, 60*time.Second); err != nil {
+		t.Fatalf("second run: %v; logs:\n%s", err, logs)
+	}
+
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.Source.Key]++
+		if r.Status != outbox.StatusProcessed {
+			t.Errorf("%s: %s %+v", r.Source.Key, r.Status, r.Error)
+		}
+	}
+	for i := range n {
+		if k := fmt.Sprintf("uploads/crash-%d.jpg", i); seen[k] != 1 {
+			t.Errorf("%s: %d outbox records, want 1", k, seen[k])
+		}
+	}
+	list, err := clients.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket), Prefix: aws.String("processed/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Contents) != 3*n {
+		t.Errorf("%d objects under processed/, want %d", len(list.Contents), 3*n)
+	}
+	for _, o := range list.Contents {
+		obj, err := clients.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(cfg.Bucket), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = image.Decode(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			t.Errorf("%s is not a complete image: %v", aws.ToString(o.Key), err)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("%d temp files left (the killed run's are removed on the next start)", len(left))
+	}
+}
+
+// alive reports whether a process runs: it exists and is not a zombie
+// waiting for an init that does not reap (as in some containers).
+func alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// pluginPIDs reads the pids of started plugins from JSON logs.
+func pluginPIDs(logs string) []int {
+	var pids []int
+	for _, line := range strings.Split(logs, "\n") {
+		var entry struct {
+			Message string `json:"@message"`
+			PID     int    `json:"pid"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Message == "plugin started" && entry.PID > 0 {
+			pids = append(pids, entry.PID)
+		}
+	}
+	return pids
+}
+
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

@@ -40,6 +40,9 @@ type Options struct {
 	InboxVisibilityTimeout int
 	// SQSFault, when set, may fail any SQS call (see FaultFunc).
 	SQSFault FaultFunc
+	// Faults, when set, injects errors, resets and latency into S3 and SQS
+	// requests by rule.
+	Faults *Faults
 }
 
 const (
@@ -146,8 +149,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s3Handler.ServeHTTP(w, r)
 	})
+	var handler http.Handler = mux
+	if opts.Faults != nil {
+		handler = opts.Faults.wrap(mux)
+	}
 	s := &Server{url: baseURL, sqs: sqs, log: log, done: make(chan struct{}),
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+		http: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}}
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -219,6 +219,16 @@ func (e env) inboxDepth(t *testing.T) int {
 	return v + f
 }
 
+// tempFiles counts the files left in the daemon's temp dir.
+func tempFiles(t *testing.T, e env) int {
+	t.Helper()
+	left, err := os.ReadDir(e.cfg.TempDir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return len(left)
+}
+
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -418,8 +428,8 @@ func scenario(t *testing.T, e env) {
 	if n := e.inboxDepth(t); n != 0 {
 		t.Errorf("inbox still holds %d messages", n)
 	}
-	if left, _ := os.ReadDir(e.cfg.TempDir); len(left) != 0 {
-		t.Errorf("temp files left behind: %d", len(left))
+	if left := tempFiles(t, e); left != 0 {
+		t.Errorf("temp files left behind: %d", left)
 	}
 }
 

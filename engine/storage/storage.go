@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,7 +43,33 @@ func New(client *s3.Client, tempDir string, maxBytes int64) (*Store, error) {
 	if err := os.Chmod(tempDir, 0o700); err != nil {
 		return nil, fmt.Errorf("secure temp dir: %w", err)
 	}
+	sweepTemp(tempDir)
 	return &Store{client: client, tempDir: tempDir, maxBytes: maxBytes}, nil
+}
+
+// tempPrefix starts the name of every download of process pid, so that
+// files left by a process that died (SIGKILL, a crash) can be told apart
+// from those of another daemon sharing the directory.
+func tempPrefix(pid int) string { return "src-" + strconv.Itoa(pid) + "-" }
+
+// sweepTemp removes downloads left in dir by processes that no longer run.
+func sweepTemp(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), "src-")
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || processRuns(pid) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
 }
 
 // Object is a downloaded source held in a temp file. Call Close to remove it.
@@ -100,7 +128,7 @@ func (s *Store) Fetch(ctx context.Context, bucket, key, versionID string) (*Obje
 	}
 	defer out.Body.Close()
 
-	f, err := os.CreateTemp(s.tempDir, "src-*")
+	f, err := os.CreateTemp(s.tempDir, tempPrefix(os.Getpid())+"*")
 	if err != nil {
 		return nil, fmt.Errorf("create temp file for s3://%s/%s: %w", bucket, key, err)
 	}
