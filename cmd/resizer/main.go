@@ -166,7 +166,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signalContext()
 	defer stop()
 
-	clients, err := daemon.NewClients(ctx, cfg)
+	clients, err := daemon.NewClients(ctx, cfg, daemon.SDKLogger(log))
 	if err != nil {
 		log.Error("cannot start", "error", err)
 		return exitFailure

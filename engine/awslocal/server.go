@@ -147,6 +147,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			}
 			log.Trace("decoded aws-chunked body", "path", r.URL.Path, "bytes", r.ContentLength)
 		}
+		keepStandardHeaders(r)
 		s3Handler.ServeHTTP(w, r)
 	})
 	var handler http.Handler = mux

@@ -34,8 +34,10 @@ type Clients struct {
 
 // NewClients builds S3 and SQS clients: credentials from the default chain
 // (or opts, for tests and local mode), endpoints overridden when configured.
+// The SDK logs through hclog's default logger unless opts pass SDKLogger.
 func NewClients(ctx context.Context, cfg config.Config, opts ...func(*awsconfig.LoadOptions) error) (Clients, error) {
-	opts = append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}, opts...)
+	opts = append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region),
+		SDKLogger(hclog.Default())}, opts...)
 	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return Clients{}, fmt.Errorf("load AWS configuration: %w", err)

@@ -472,6 +472,9 @@ func checkProcessed(t *testing.T, e env, r outbox.Record, w expect) {
 		if got := aws.ToString(obj.ContentType); got != o.ContentType {
 			t.Errorf("%s: content type %q, want %q", o.Key, got, o.ContentType)
 		}
+		if got := aws.ToString(obj.CacheControl); got != e.cfg.CacheControl {
+			t.Errorf("%s: cache control %q, want %q", o.Key, got, e.cfg.CacheControl)
+		}
 		if got, _ := url.QueryUnescape(obj.Metadata["source-key"]); got != r.Source.Key {
 			t.Errorf("%s: metadata source-key %q, want %q", o.Key, got, r.Source.Key)
 		}

@@ -71,7 +71,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Local, error)
 	cfg.S3Endpoint, cfg.SQSEndpoint = "", ""
 	cfg.InboxURL = srv.QueueURL(inbox)
 	cfg.OutboxURL = srv.QueueURL(outboxName)
-	clients, err := daemon.NewClients(ctx, cfg, StaticCredentials())
+	clients, err := daemon.NewClients(ctx, cfg, StaticCredentials(), daemon.SDKLogger(log))
 	if err != nil {
 		srv.Close()
 		return nil, err
