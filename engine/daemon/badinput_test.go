@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -64,11 +65,27 @@ func TestBadInputs(t *testing.T) {
 		{"good/gray.png", samples.GrayPNG(640, 480, 4), "", 640, 480},
 		{"good/paletted.png", samples.PalettedPNG(300, 300), "", 300, 300},
 		{"good/animated.gif", gif, "", 200, 150},
+		{"good/cmyk.jpg", samples.CMYKJPEG(0, 255, 255, 0), "", 16, 16},
+		{"good/interlaced.png", samples.InterlacedPNG(333, 222, 5), "", 333, 222},
 		{"odd/with space.jpg", jpg, "", 800, 600},
 		{"odd/plus+sign.jpg", jpg, "", 800, 600},
 		{"odd/ünïcødé 写真.jpg", jpg, "", 800, 600},
 		{"odd/../dots/./x.jpg", jpg, "", 800, 600},
 		{longKey, jpg, "", 800, 600},
+	}
+	// EXIF orientations 5 to 8 turn the picture a quarter: the source is
+	// reported as displayed.
+	for o := uint16(1); o <= 8; o++ {
+		w, h := 320, 240
+		if o >= 5 {
+			w, h = h, w
+		}
+		cases = append(cases, struct {
+			key  string
+			body []byte
+			code string
+			w, h int
+		}{fmt.Sprintf("good/orientation-%d.jpg", o), samples.JPEGWithOrientation(320, 240, uint64(o), o), "", w, h})
 	}
 	writeRecipe(t, e, strings.Replace(testRecipe, `match: ["photos/**"]`, `match: ["**"]`, 1))
 	base, measured := peakRSS(t, true)
