@@ -46,7 +46,7 @@ func FuzzParse(f *testing.F) {
 			if o.Width == 0 && o.Height == 0 {
 				t.Fatalf("accepted output %q without a size", o.Name)
 			}
-			if ext := o.Ext("webp"); ext != "jpg" && ext != "png" && ext != "gif" {
+			if ext := o.Ext("webp"); ext != "jpg" && ext != "png" && ext != "gif" && ext != "webp" {
 				t.Fatalf("output %q has extension %q", o.Name, ext)
 			}
 		}
