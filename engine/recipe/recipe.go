@@ -193,16 +193,26 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // Recipe.File. Every problem found is reported; several are joined with
 // errors.Join, one per line, each an *Error.
 func Parse(file string, data []byte) (*Recipe, error) {
+	r, errs := parsePartial(file, data)
+	if len(errs) > 0 {
+		if len(errs) == 1 {
+			return nil, errs[0]
+		}
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// parsePartial parses like Parse but also returns what could be read of a
+// recipe with problems (nil if nothing could), so that a check can go on
+// to its steps.
+func parsePartial(file string, data []byte) (*Recipe, []error) {
 	p := &parser{file: file}
 	r := p.parse(data)
-	if len(p.errs) > 0 {
-		if len(p.errs) == 1 {
-			return nil, p.errs[0]
-		}
-		return nil, errors.Join(p.errs...)
+	if r != nil {
+		r.File = file
 	}
-	r.File = file
-	return r, nil
+	return r, p.errs
 }
 
 type parser struct {

@@ -70,11 +70,14 @@ func LoadDir(dir string) (*Set, error) {
 // every problem found, sorted by file, line and column, and no Set if there
 // is any.
 func Load(ctx context.Context, dir string, opts LoadOptions) (*Set, error) {
-	recipes, errs := parseDir(dir)
+	recipes, partial, errs := parseDir(dir)
 	s, setErrs := newSet(recipes)
 	errs = append(errs, setErrs...)
 	if opts.Ops != nil {
-		if err := s.Check(ctx, opts.Ops); err != nil {
+		// The steps of recipes with other problems are checked too, so
+		// that one run reports everything.
+		all := &Set{recipes: append(s.Recipes(), partial...)}
+		if err := all.Check(ctx, opts.Ops); err != nil {
 			errs = append(errs, unjoin(err)...)
 		}
 	}
@@ -116,29 +119,29 @@ func Files(dir string) ([]string, error) {
 	return files, nil
 }
 
-func parseDir(dir string) ([]*Recipe, []error) {
+// parseDir parses the recipe files of dir: the good recipes, what could be
+// read of the others, and every problem.
+func parseDir(dir string) (good, partial []*Recipe, errs []error) {
 	files, err := Files(dir)
 	if err != nil {
-		return nil, []error{err}
+		return nil, nil, []error{err}
 	}
-	var (
-		recipes []*Recipe
-		errs    []error
-	)
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading recipe: %w", err))
 			continue
 		}
-		r, err := Parse(file, data)
-		if err != nil {
-			errs = append(errs, unjoin(err)...)
-			continue
+		r, perrs := parsePartial(file, data)
+		switch {
+		case len(perrs) == 0:
+			good = append(good, r)
+		case r != nil:
+			partial = append(partial, r)
 		}
-		recipes = append(recipes, r)
+		errs = append(errs, perrs...)
 	}
-	return recipes, errs
+	return good, partial, errs
 }
 
 // unjoin undoes errors.Join, so that problems can be sorted together.
