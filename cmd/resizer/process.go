@@ -238,6 +238,7 @@ figcaption b { font-size: 13px; }
 </head>
 <body>
 <h1>resizer contact sheet: {{len .}} source{{if ne (len .) 1}}s{{end}}</h1>
+<p class="meta">Images are shown at most 360 pixels wide or high; the captions give their real dimensions and sizes.</p>
 {{range .}}<section>
 <h2>{{.Key}}</h2>
 <p class="meta">recipe {{.Recipe.Name}} ({{.Recipe.File}}, digest {{.Recipe.Digest}})</p>

@@ -206,7 +206,7 @@ func leavesPrefix(s string, parts []templatePart) string {
 // stem, extension), used to find key templates that give two sources, or
 // two outputs, the same key.
 var sampleKeys = []string{
-	"a/b.jpg", "a/b.png", "a/c.jpg", "b.jpg", "c/a/b.jpg", "d/a/b.jpg", "a/b.jpg/c.jpg", "a/b.c.jpg",
+	"a/b.jpg", "a/b.png", "a/b.jpeg", "a/b.webp", "a/c.jpg", "b.jpg", "c/a/b.jpg", "d/a/b.jpg", "a/b.jpg/c.jpg", "a/b.c.jpg",
 }
 
 func sampleFormat(key string) string {
