@@ -218,6 +218,9 @@ func parsePartial(file string, data []byte) (*Recipe, []error) {
 type parser struct {
 	file string
 	errs []error
+	// guessed holds the suggestions made for unknown fields of the
+	// mapping read last.
+	guessed map[string]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -235,14 +238,14 @@ func (p *parser) parse(data []byte) *Recipe {
 		if errors.Is(err, io.EOF) {
 			p.errorf(nil, "empty recipe file")
 		} else {
-			p.yamlError(err)
+			p.yamlError(err, data)
 		}
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			p.yamlError(err)
+			p.yamlError(err, data)
 		} else {
 			p.errorf(&extra, "a recipe file holds one YAML document; found another")
 		}
@@ -267,10 +270,14 @@ func (p *parser) parse(data []byte) *Recipe {
 	return r
 }
 
-// yamlError reports a syntax error from the YAML library, which gives a line but no column.
-func (p *parser) yamlError(err error) {
+// yamlError reports a syntax error from the YAML library, which gives a
+// line but no column, and for some errors the line of the enclosing
+// construct rather than of the problem (yaml.v3 reports its context mark,
+// counted from 0 for parser errors). The two most common cases are placed
+// on the problem itself.
+func (p *parser) yamlError(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
+	line, col := 1, 1
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, after, ok := strings.Cut(rest, ":"); ok {
 			if n, convErr := strconv.Atoi(num); convErr == nil {
@@ -278,7 +285,32 @@ func (p *parser) yamlError(err error) {
 			}
 		}
 	}
-	p.errs = append(p.errs, &Error{File: p.file, Line: line, Column: 1, Reason: "invalid YAML: " + oneLine(msg)})
+	lines := strings.Split(string(data), "\n")
+	switch {
+	case strings.Contains(msg, "tab character"):
+		// The tab is on the first line from here indented with one.
+		for i := max(line-1, 0); i < len(lines); i++ {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			if j := strings.IndexByte(indent, '\t'); j >= 0 {
+				line, col = i+1, j+1
+				msg += "; indent with spaces"
+				break
+			}
+		}
+	case strings.HasPrefix(msg, "did not find expected ',' or ']'"), strings.HasPrefix(msg, "did not find expected ',' or '}'"):
+		// The line is that of the opening bracket, counted from 0.
+		open := "["
+		if strings.HasSuffix(msg, "'}'") {
+			open = "{"
+		}
+		if line < len(lines) {
+			if j := strings.Index(lines[line], open); j >= 0 {
+				line, col = line+1, j+1
+				msg += fmt.Sprintf("; the %s opened here is not closed", map[string]string{"[": "list", "{": "mapping"}[open])
+			}
+		}
+	}
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Column: col, Reason: "invalid YAML: " + oneLine(msg)})
 }
 
 // field is one entry of a mapping's schema.
@@ -298,6 +330,7 @@ func (p *parser) mapping(n *yaml.Node, what string, fields []field) bool {
 		return false
 	}
 	seen := make(map[string]*yaml.Node)
+	guessed := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
@@ -312,6 +345,7 @@ func (p *parser) mapping(n *yaml.Node, what string, fields []field) bool {
 		f := lookup(fields, k.Value)
 		if f == nil {
 			if guess := closest(k.Value, fieldNames(fields)); guess != "" {
+				guessed[guess] = true
 				p.errorf(k, "%s: unknown field %q (did you mean %q?)", what, clip(k.Value), guess)
 			} else {
 				p.errorf(k, "%s: unknown field %q (known: %s)", what, clip(k.Value), strings.Join(fieldNames(fields), ", "))
@@ -320,8 +354,11 @@ func (p *parser) mapping(n *yaml.Node, what string, fields []field) bool {
 		}
 		f.set(v)
 	}
+	p.guessed = guessed
 	for _, f := range fields {
-		if f.required && seen[f.name] == nil {
+		// A misspelt field was reported with a suggestion; saying that the
+		// field is missing too would count one problem twice.
+		if f.required && seen[f.name] == nil && !guessed[f.name] {
 			p.errorf(n, "%s: missing required field %q", what, f.name)
 		}
 	}
@@ -449,15 +486,14 @@ func (p *parser) outputs(n *yaml.Node) []Output {
 	out := make([]Output, 0, len(n.Content))
 	for _, item := range n.Content {
 		o, ok := p.output(item)
-		if !ok {
-			continue
-		}
-		if first, dup := seen[o.Name]; dup {
+		if first, dup := seen[o.Name]; dup && o.Name != "" {
 			p.errorf(item, "output name %q used twice in this recipe (first at line %d)", o.Name, first.Line)
 			continue
 		}
 		seen[o.Name] = resolve(item)
-		out = append(out, o)
+		if ok {
+			out = append(out, o)
+		}
 	}
 	return out
 }
@@ -483,7 +519,10 @@ func (p *parser) output(n *yaml.Node) (Output, bool) {
 	if !ok {
 		return o, false
 	}
+	misspeltSize := p.guessed["width"] || p.guessed["height"] || p.guessed["steps"]
 	switch {
+	case misspeltSize:
+		// Already reported, with a suggestion.
 	case steps != nil && (width != nil || height != nil):
 		p.errorf(n, "output %q: give either steps or width/height (a shorthand for one resize step), not both", o.Name)
 	case steps == nil && width == nil && height == nil:
