@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed62486500/resizer/engine/awslocal"
 	"github.com/seed62486500/resizer/engine/config"
 	"github.com/seed62486500/resizer/engine/daemon"
 	"github.com/seed62486500/resizer/engine/outbox"
@@ -171,5 +172,48 @@ func TestBadRecipesRefuseToStart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReloadLeavesJobsInFlightAlone swaps the recipes while a job is
+// downloading its source (held up by a slow GetObject): the job finishes
+// with the recipe it started with, and the next job uses the new one.
+func TestReloadLeavesJobsInFlightAlone(t *testing.T) {
+	faults := awslocal.NewFaults(1, awslocal.FaultRule{Service: "s3", Op: "GetObject", Rate: 1, Kind: awslocal.FaultLatency, Latency: 2 * time.Second})
+	faults.SetEnabled(false)
+	srv, err := awslocal.Start(t.Context(), awslocal.Options{Faults: faults})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	e := newEnv(t, srv.URL())
+	e.cfg.RecipesReloadInterval = 0 // reloads come from this test only
+	var logs syncBuffer
+	d, _ := startDaemon(t, e, &logs)
+
+	e.put(t, "photos/slow.jpg", samples.JPEG(640, 480, 8, 85))
+	faults.SetEnabled(true)
+	e.send(t, s3Notification("ObjectCreated:Put", "photos/slow.jpg"))
+	deadline := time.Now().Add(20 * time.Second)
+	for faults.Counts()["s3/GetObject/latency"] == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the job never started its download")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	faults.SetEnabled(false)
+	writeRecipe(t, e, editedRecipe)
+	if err := d.ReloadRecipes(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	slow := e.collect(t, 1, 30*time.Second, 0)
+	if len(slow) != 1 || slow[0].Status != outbox.StatusProcessed {
+		t.Fatalf("outbox %+v, want the slow job processed", slow)
+	}
+	if got := outputNames(slow[0]); got != "large,thumb" {
+		t.Errorf("the job in flight made %s, want large,thumb (the recipe it started with)", got)
+	}
+	if got := outputNames(process(t, e, "photos/next.jpg")); got != "large,thumb,medium" {
+		t.Errorf("the next job made %s, want large,thumb,medium", got)
 	}
 }
