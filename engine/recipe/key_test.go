@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seed62486500/resizer/engine/imaging"
 )
 
 func TestKeyOf(t *testing.T) {
@@ -152,5 +154,31 @@ func TestQualityFor(t *testing.T) {
 		if got := o.QualityFor(tt.format); got != tt.want {
 			t.Errorf("output %s: QualityFor(%s) = %d, want %d", tt.output, tt.format, got, tt.want)
 		}
+	}
+}
+
+// TestWebPFollowsTheEncoder: format webp is accepted exactly when the
+// imaging package can encode it, and is otherwise a located error.
+func TestWebPFollowsTheEncoder(t *testing.T) {
+	for _, f := range []string{"jpeg", "png", "gif"} {
+		if !imaging.CanEncode(f) {
+			t.Errorf("CanEncode(%s) = false", f)
+		}
+	}
+	if imaging.CanEncode("tiff") {
+		t.Error("CanEncode(tiff) = true")
+	}
+	_, err := Parse("r.yaml", []byte("name: r\nmatch: ['**']\noutputs:\n  - {name: o, width: 5, format: webp}\n"))
+	if imaging.CanEncode(imaging.WebP) {
+		if err != nil {
+			t.Errorf("webp refused although this build encodes it: %v", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:4:33: format webp: this build has no WebP encoder") {
+		t.Errorf("error %v, want a located no-encoder error", err)
+	}
+	if got := (Output{Format: FormatSource}).TargetFormat("webp"); got != FormatJPEG {
+		t.Errorf("a webp source with format source becomes %s, want jpeg while webp cannot be written", got)
 	}
 }
