@@ -39,7 +39,7 @@ func encodeOptions(o recipe.Output, sourceFormat string) EncodeOptions {
 	}
 }
 
-func encode(w io.Writer, img image.Image, opts EncodeOptions) error {
+func encodeOutput(w io.Writer, img image.Image, opts EncodeOptions) error {
 	return imaging.Encode(w, img, opts.Format, opts.Quality)
 }
 

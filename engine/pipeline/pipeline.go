@@ -320,7 +320,7 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 	if out.Steps == nil {
 		out.Steps = map[string]time.Duration{}
 	}
-	var transform, encodeTime time.Duration
+	var transform, encode time.Duration
 	t := time.Now()
 	src := imaging.ToNRGBA(img)
 	transform += time.Since(t)
@@ -346,10 +346,10 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 		eo := encodeOptions(o, info.Format)
 		format := eo.Format
 		var buf bytes.Buffer
-		if err := encode(&buf, dst, eo); err != nil {
+		if err := encodeOutput(&buf, dst, eo); err != nil {
 			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
 		}
-		encodeTime += time.Since(t)
+		encode += time.Since(t)
 		b := dst.Bounds()
 		written := outbox.Output{
 			Name: o.Name,
@@ -365,7 +365,7 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 		rec.Outputs = append(rec.Outputs, written)
 	}
 	rec.Timings.Transform = outbox.Millis(transform)
-	rec.Timings.Encode = outbox.Millis(encodeTime)
+	rec.Timings.Encode = outbox.Millis(encode)
 	return outs, nil
 }
 
