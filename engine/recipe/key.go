@@ -179,6 +179,8 @@ func leavesPrefix(s string, parts []templatePart) string {
 	}
 	flat := b.String()
 	switch {
+	case s == "":
+		return "it is empty; leave the field out for the default " + DefaultKeyTemplate
 	case strings.HasPrefix(s, "/"):
 		return "it starts with '/' (keys are relative to the output prefix)"
 	case strings.Contains(flat, `\`):

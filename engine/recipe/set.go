@@ -87,7 +87,11 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Set, error) {
 				s.fallback = r
 			}
 		}
-		if s.fallback == nil && len(errs) == 0 {
+		broken := false // the recipe is there, with problems of its own
+		for _, r := range partial {
+			broken = broken || r.Name == opts.Fallback
+		}
+		if s.fallback == nil && !broken {
 			errs = append(errs, fmt.Errorf("default_recipe %q: no recipe of that name in %s", opts.Fallback, dir))
 		}
 	}
