@@ -38,20 +38,21 @@ func (d *Daemon) reloadLocked(ctx context.Context) error {
 	d.recipes.last, _ = recipesFingerprint(d.cfg.RecipesDir)
 	set, err := LoadRecipes(ctx, d.cfg, d.host)
 	if err != nil {
-		d.recipes.failed.Add(1)
-		log.Error("recipes not reloaded; the previous set stays in use", "dir", d.cfg.RecipesDir, "error", err)
+		n := d.recipes.failed.Add(1)
+		log.Error("recipes not reloaded; the previous set stays in use", "dir", d.cfg.RecipesDir, "refused_reloads", n, "error", err)
 		return err
 	}
 	d.pipeline.SetRecipes(set)
-	d.recipes.ok.Add(1)
+	n := d.recipes.ok.Add(1)
 	for _, r := range set.Recipes() {
 		log.Info("recipe loaded", "recipe", r.Name, "file", r.File, "digest", r.Digest(), "outputs", len(r.Outputs))
 	}
-	log.Info("recipes reloaded", "dir", d.cfg.RecipesDir, "recipes", len(set.Recipes()))
+	log.Info("recipes reloaded", "dir", d.cfg.RecipesDir, "recipes", len(set.Recipes()), "reloads", n)
 	return nil
 }
 
-// RecipeReloads counts the reloads since start: swapped in, and refused.
+// RecipeReloads counts the reloads since start: swapped in, and refused
+// (for metrics; the log lines carry the same counts).
 func (d *Daemon) RecipeReloads() (ok, failed int64) {
 	return d.recipes.ok.Load(), d.recipes.failed.Load()
 }
