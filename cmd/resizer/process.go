@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -158,12 +159,19 @@ func processFile(ctx context.Context, p *pipeline.Pipeline, set *recipe.Set, cfg
 		return res, fmt.Errorf("no recipe matches the key %q (the daemon would skip it; see \"resizer recipes match\")", key)
 	}
 	res.Recipe = r
-	src, err := os.Open(file)
+	st, err := os.Stat(file)
 	if err != nil {
 		return res, err
 	}
-	defer src.Close()
-	res.Info, res.Outputs, err = p.Render(ctx, key, r, src)
+	if st.Size() > cfg.MaxObjectBytes {
+		return res, fmt.Errorf("%d bytes is over max_object_bytes (%d)", st.Size(), cfg.MaxObjectBytes)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return res, err
+	}
+	res.Bytes = int64(len(data))
+	res.Info, res.Outputs, err = p.Render(ctx, key, r, bytes.NewReader(data))
 	if err != nil {
 		return res, err
 	}
@@ -174,11 +182,6 @@ func processFile(ctx context.Context, p *pipeline.Pipeline, set *recipe.Set, cfg
 		}
 		res.OutputFiles = append(res.OutputFiles, rel)
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return res, err
-	}
-	res.Bytes = int64(len(data))
 	res.File, err = writeFile(outDir, path.Join("source", key), data)
 	return res, err
 }
