@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/seed62486500/resizer/engine/imaging"
 )
 
 func TestParseOK(t *testing.T) {
@@ -369,7 +371,11 @@ func TestOutputExt(t *testing.T) {
 		{name: "source jpeg", format: "source", source: "jpeg", wantExt: "jpg", wantFormat: "jpeg"},
 		{name: "source png", format: "source", source: "png", wantExt: "png", wantFormat: "png"},
 		{name: "source gif upper case", format: "source", source: "GIF", wantExt: "gif", wantFormat: "gif"},
-		{name: "source webp falls back to jpeg", format: "source", source: "webp", wantExt: "jpg", wantFormat: "jpeg"},
+	}
+	if imaging.CanEncode(imaging.WebP) {
+		tests = append(tests, struct{ name, format, source, wantExt, wantFormat string }{"source webp stays webp", "source", "webp", "webp", "webp"})
+	} else {
+		tests = append(tests, struct{ name, format, source, wantExt, wantFormat string }{"source webp falls back to jpeg", "source", "webp", "jpg", "jpeg"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
