@@ -32,9 +32,11 @@ const (
 const usage = `resizer turns S3 uploads into ready-made image variants.
 
 Usage:
-  resizer run   --config FILE [flags]   consume the SQS inbox (production)
-  resizer local [--demo] [flags]        run against embedded S3 and SQS endpoints
-  resizer plugins list|check|docs       inspect plugins (see "resizer plugins help")
+  resizer run   --config FILE [flags]      consume the SQS inbox (production)
+  resizer local [--demo] [flags]           run against embedded S3 and SQS endpoints
+  resizer recipes check|match              check recipes; which recipe a key gets (see "resizer recipes help")
+  resizer process FILE... -o DIR [--html]  run the recipes on local files, no AWS; --html: a contact sheet
+  resizer plugins list|check|docs          inspect plugins (see "resizer plugins help")
   resizer version
 
 Run "resizer COMMAND -h" for a command's flags.
@@ -54,6 +56,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "local":
 		return cmdLocal(args[1:], stdout, stderr)
+	case "recipes":
+		return cmdRecipes(args[1:], stdout, stderr)
+	case "process":
+		return cmdProcess(args[1:], stdout, stderr)
 	case "plugins":
 		return cmdPlugins(args[1:], stdout, stderr)
 	case "plugin":

@@ -63,6 +63,12 @@ type Config struct {
 	OutputPrefix   string   `yaml:"output_prefix"`
 	TempDir        string   `yaml:"temp_dir"`
 	RecipesDir     string   `yaml:"recipes_dir"`
+	// DefaultRecipe names the recipe for keys that no recipe matches; ""
+	// reports them as skipped.
+	DefaultRecipe string `yaml:"default_recipe"`
+	// RecipesReloadInterval is how often the daemon looks for changed
+	// recipe files (SIGHUP reloads at once); 0 turns the watch off.
+	RecipesReloadInterval Duration `yaml:"recipes_reload_interval"`
 	// Endpoint, when set, is the base URL of an S3- and SQS-compatible
 	// service used for both instead of AWS; S3Endpoint and SQSEndpoint
 	// override it per service.
@@ -130,6 +136,8 @@ func Default() Config {
 		OutboxGroupID:  GroupByKey,
 		LogLevel:       "info",
 		LogFormat:      "auto",
+
+		RecipesReloadInterval: Duration(2 * time.Second),
 
 		PluginsDir:         "/usr/lib/resizer/plugins",
 		PluginStartTimeout: Duration(10 * time.Second),
@@ -415,6 +423,9 @@ func (c *Config) Validate() error {
 		},
 		func() error { return required("temp_dir", c.TempDir) },
 		func() error { return required("recipes_dir", c.RecipesDir) },
+		func() error {
+			return durationRange("recipes_reload_interval", c.RecipesReloadInterval, 0, time.Hour, false)
+		},
 		func() error { return optionalURL("endpoint", c.Endpoint) },
 		func() error { return optionalURL("s3_endpoint", c.S3Endpoint) },
 		func() error { return optionalURL("sqs_endpoint", c.SQSEndpoint) },

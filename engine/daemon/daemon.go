@@ -97,19 +97,13 @@ type Daemon struct {
 	host     *pluginhost.Host
 	pipeline *pipeline.Pipeline
 	consumer *queue.Consumer
+	recipes  reloader
 }
 
 // New loads the recipes, starts the plugins, checks every recipe step
 // against them and wires the service. It checks nothing remote: Run fails
 // fast if the inbox cannot be used. Close stops the plugins.
 func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logger) (*Daemon, error) {
-	set, err := recipe.LoadDir(cfg.RecipesDir)
-	if err != nil {
-		return nil, fmt.Errorf("load recipes: %w", err)
-	}
-	if len(set.Recipes()) == 0 {
-		return nil, fmt.Errorf("load recipes: no recipe in %s", cfg.RecipesDir)
-	}
 	store, err := storage.New(clients.S3, cfg.TempDir, cfg.MaxObjectBytes)
 	if err != nil {
 		return nil, err
@@ -122,9 +116,11 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
-	if err := set.Check(ctx, host); err != nil {
+	fp, _ := recipesFingerprint(cfg.RecipesDir)
+	set, err := LoadRecipes(ctx, cfg, host)
+	if err != nil {
 		host.Close()
-		return nil, fmt.Errorf("recipes:\n%w", err)
+		return nil, err
 	}
 	p := pipeline.New(store, outbox.NewSender(clients.SQS, cfg.OutboxURL, cfg.OutboxGroupID), set, pipeline.Options{
 		DefaultBucket:  cfg.Bucket,
@@ -156,12 +152,55 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 	for _, pl := range host.Plugins() {
 		log.Info("plugin ready", "plugin", pl.Name, "version", pl.Version, "kind", pl.Kind, "pid", pl.PID)
 	}
-	return &Daemon{cfg: cfg, log: log, host: host, pipeline: p, consumer: c}, nil
+	d := &Daemon{cfg: cfg, log: log, host: host, pipeline: p, consumer: c}
+	d.recipes.last = fp
+	return d, nil
 }
 
-// Run consumes the inbox until ctx is cancelled (then shuts down gracefully).
+// LoadRecipes loads the recipes of cfg and checks them against the plugins
+// of host: the set the daemon starts with, and every reload. The error
+// lists every problem, one file:line:col per line.
+func LoadRecipes(ctx context.Context, cfg config.Config, host *pluginhost.Host) (*recipe.Set, error) {
+	set, err := recipe.Load(ctx, cfg.RecipesDir, recipe.LoadOptions{Ops: RecipeOps(host), Fallback: cfg.DefaultRecipe})
+	if err != nil {
+		return nil, fmt.Errorf("recipes:\n%w", err)
+	}
+	if len(set.Recipes()) == 0 {
+		return nil, fmt.Errorf("recipes: no recipe in %s", cfg.RecipesDir)
+	}
+	return set, nil
+}
+
+// RecipeOps is the plugin host as recipe checks use it.
+func RecipeOps(h *pluginhost.Host) recipe.Operations { return hostOps{h} }
+
+type hostOps struct{ *pluginhost.Host }
+
+// OperationNames lets the check suggest an operation for a misspelt one.
+func (h hostOps) OperationNames() []string {
+	var names []string
+	for _, p := range h.Plugins() {
+		for _, op := range p.Operations {
+			names = append(names, op.Name)
+		}
+	}
+	return names
+}
+
+// Run consumes the inbox until ctx is cancelled (then shuts down
+// gracefully). Meanwhile it reloads the recipes on SIGHUP and when their
+// files change.
 func (d *Daemon) Run(ctx context.Context) error {
-	return d.consumer.Run(ctx, d.pipeline)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		d.watchRecipes(watchCtx)
+	}()
+	err := d.consumer.Run(ctx, d.pipeline)
+	stopWatch()
+	<-watched
+	return err
 }
 
 // Plugins is the daemon's plugin host.

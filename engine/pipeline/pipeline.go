@@ -5,6 +5,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -275,7 +276,7 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 			Key:          out.Key,
 			Body:         out.body,
 			ContentType:  out.ContentType,
-			CacheControl: p.opts.CacheControl,
+			CacheControl: out.cacheControl,
 			Metadata:     p.outputMetadata(rec, r),
 		})
 		if err != nil {
@@ -299,7 +300,8 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 
 type renderedOutput struct {
 	outbox.Output
-	body []byte
+	body         []byte
+	cacheControl string
 }
 
 // permanentError is a failure that retrying cannot fix.
@@ -341,22 +343,25 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 		transform += time.Since(t)
 
 		t = time.Now()
-		format := o.TargetFormat(info.Format)
+		eo := encodeOptions(o, info.Format)
+		format := eo.Format
 		var buf bytes.Buffer
-		if err := imaging.Encode(&buf, dst, format, o.Quality); err != nil {
+		if err := encodeOutput(&buf, dst, eo); err != nil {
 			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
 		}
 		encode += time.Since(t)
 		b := dst.Bounds()
 		written := outbox.Output{
-			Name:        o.Name,
-			Key:         recipe.OutputKey(p.opts.OutputPrefix, rec.Source.Key, o, imaging.Ext(format)),
+			Name: o.Name,
+			Key: o.KeyOf(p.opts.OutputPrefix, recipe.KeyVars{
+				Source: rec.Source.Key, Recipe: r.Name, Ext: imaging.Ext(format), Hash: contentHash(buf.Bytes()),
+			}),
 			Width:       b.Dx(),
 			Height:      b.Dy(),
 			Format:      format,
-			ContentType: imaging.ContentType(format),
+			ContentType: cmp.Or(o.ContentType, imaging.ContentType(format)),
 		}
-		outs = append(outs, renderedOutput{Output: written, body: buf.Bytes()})
+		outs = append(outs, renderedOutput{Output: written, body: buf.Bytes(), cacheControl: cmp.Or(o.CacheControl, p.opts.CacheControl)})
 		rec.Outputs = append(rec.Outputs, written)
 	}
 	rec.Timings.Transform = outbox.Millis(transform)

@@ -17,6 +17,12 @@ type Operations interface {
 	Validate(ctx context.Context, op string, p sdk.Params) error
 }
 
+// OperationLister is what Check uses, when Operations offers it, to suggest
+// an operation for a misspelt one.
+type OperationLister interface {
+	OperationNames() []string
+}
+
 // Check validates every step of every recipe in the set against the
 // plugins: the operation exists, and its parameters pass the declared spec
 // and the plugin's validate call. Problems are *Error values located at the
@@ -44,7 +50,16 @@ func checkStep(ctx context.Context, r *Recipe, o Output, st Step, ops Operations
 	}
 	spec, _, ok := ops.Operation(st.Op)
 	if !ok {
-		return []error{at.Errorf("output %q: no plugin offers the operation %q", o.Name, st.Op)}
+		msg := fmt.Sprintf("output %q: no plugin offers the operation %q", o.Name, st.Op)
+		if l, ok := ops.(OperationLister); ok {
+			names := l.OperationNames()
+			if guess := closest(st.Op, names); guess != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", guess)
+			} else {
+				msg += fmt.Sprintf(" (known: %s)", strings.Join(names, ", "))
+			}
+		}
+		return []error{at.Errorf("%s", msg)}
 	}
 	info := sdk.Info{Operations: []sdk.Operation{spec}}
 	err := sdk.CheckParams(info, st.Op, sdk.Params(st.Params))
@@ -68,7 +83,12 @@ func checkStep(ctx context.Context, r *Recipe, o Output, st Step, ops Operations
 		if f.Field != "" {
 			reason = fmt.Sprintf("%s: parameter %q %s", st.Op, f.Field, f.Message)
 			if _, known := paramSpec(spec, f.Field); !known {
-				reason += fmt.Sprintf(" (known: %s)", paramList(spec))
+				names := strings.Split(paramList(spec), ", ")
+				if guess := closest(f.Field, names); guess != "" {
+					reason = fmt.Sprintf("%s: unknown parameter %q (did you mean %q?)", st.Op, f.Field, guess)
+				} else {
+					reason = fmt.Sprintf("%s: unknown parameter %q (known: %s)", st.Op, f.Field, paramList(spec))
+				}
 			}
 		}
 		out = append(out, pos.Errorf("output %q: %s", o.Name, reason))

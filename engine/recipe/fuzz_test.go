@@ -13,6 +13,10 @@ import (
 // must carry a file:line:col, and every recipe it accepts must be usable.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*", "*.y*ml"))
+	for _, dir := range []string{"../../recipes", "../../recipes/examples", "../../cmd/resizer/testdata/broken"} {
+		more, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		files = append(files, more...)
+	}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -43,10 +47,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted an incomplete recipe: %+v", r)
 		}
 		for _, o := range r.Outputs {
-			if o.Width == 0 && o.Height == 0 {
-				t.Fatalf("accepted output %q without a size", o.Name)
+			if len(o.Plan()) == 0 {
+				t.Fatalf("accepted output %q with nothing to do", o.Name)
 			}
-			if ext := o.Ext("webp"); ext != "jpg" && ext != "png" && ext != "gif" {
+			key := o.KeyOf("p/", KeyVars{Source: "a/b.jpg", Recipe: r.Name, Ext: "jpg", Hash: "0123456789abcdef"})
+			if !strings.HasPrefix(key, "p/") || strings.Contains(key, "/../") || strings.Contains(key, "//") || strings.HasSuffix(key, "/") {
+				t.Fatalf("output %q: key template %q gives %q", o.Name, o.KeyTemplate, key)
+			}
+			if ext := o.Ext("webp"); ext != "jpg" && ext != "png" && ext != "gif" && ext != "webp" {
 				t.Fatalf("output %q has extension %q", o.Name, ext)
 			}
 		}
@@ -55,7 +63,13 @@ func FuzzParse(f *testing.F) {
 		}
 		set, err := NewSet(r)
 		if err != nil {
-			t.Fatal(err)
+			// Outputs that would write the same key: located like the rest.
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !loc.MatchString(line) {
+					t.Fatalf("set error line without a location: %q", line)
+				}
+			}
+			return
 		}
 		set.Match("uploads/a.jpg")
 	})

@@ -13,6 +13,10 @@
 //	    height: 1600
 //	    format: jpeg
 //	    quality: 82
+//	    key: "{dir}/{stem}-{output}.{ext}"
+//	    cache_control: "public, max-age=31536000, immutable"
+//
+// recipes/README.md describes every field.
 //
 // Parsing is strict: unknown fields, wrong types and out-of-range values are
 // errors that name file:line:col. The YAML is read as a yaml.Node tree and each
@@ -31,9 +35,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
+
+	"github.com/seed62486500/resizer/engine/imaging"
 )
 
 // Limits of the language.
@@ -49,19 +56,68 @@ const (
 	FormatJPEG   = "jpeg"
 	FormatPNG    = "png"
 	FormatGIF    = "gif"
+	FormatWebP   = "webp"
 	FormatSource = "source"
 )
 
 // Output is one image a recipe produces from each source.
 type Output struct {
-	Name    string
-	Width   int // 0 when only Height bounds the output
-	Height  int // 0 when only Width bounds the output
-	Format  string
-	Quality int // JPEG quality; 0 for png and gif, which take none
+	Name   string
+	Width  int // 0 when only Height bounds the output
+	Height int // 0 when only Width bounds the output
+	Format string
+	// Quality is the quality given as one number, for whichever lossy
+	// format (jpeg, webp) the output ends up in; 0 for png and gif, which
+	// take none. QualityByFormat holds a quality per format instead, for
+	// outputs in the source's format. QualityFor picks.
+	Quality         int
+	QualityByFormat map[string]int
+	// Progressive asks for a progressive JPEG. No encoder in this build
+	// writes one, so Parse refuses true; the field is here so that the
+	// language need not change when one does.
+	Progressive bool
+	Metadata    Metadata
+	// KeyTemplate says where the output is written, below the output
+	// prefix; "" means DefaultKeyTemplate. See KeyOf.
+	KeyTemplate string
+	// CacheControl and ContentType, when set, are written on the object
+	// instead of the configured Cache-Control and the format's MIME type.
+	CacheControl string
+	ContentType  string
 	// Steps are the plugin operations that make the output, in order. An
 	// output written with only width and height has none: see Plan.
 	Steps []Step
+	// Pos is where the output starts in its file; KeyPos where its key
+	// template is (Pos when it has none). Not part of the digest.
+	Pos, KeyPos Pos
+}
+
+// Metadata is what an output keeps of the source's metadata. Everything
+// else (EXIF, GPS, XMP, comments) is stripped, which is also the default
+// for these two.
+type Metadata struct {
+	// KeepCopyright carries the source's copyright and artist notices
+	// (EXIF Copyright and Artist) into the output.
+	KeepCopyright bool
+	// KeepICC embeds the source's ICC profile in the output when the
+	// pixels were not converted to sRGB.
+	KeepICC bool
+}
+
+// QualityFor is the quality to encode the output with in format: 0 for
+// formats without one, else the per-format value, the single value, or
+// DefaultQuality.
+func (o Output) QualityFor(format string) int {
+	if format != FormatJPEG && format != FormatWebP {
+		return 0
+	}
+	if q, ok := o.QualityByFormat[format]; ok {
+		return q
+	}
+	if o.Quality > 0 {
+		return o.Quality
+	}
+	return DefaultQuality
 }
 
 // Step is one plugin operation of an output, written in YAML as a mapping
@@ -116,6 +172,7 @@ type Recipe struct {
 	Exclude  []string
 	Outputs  []Output
 	File     string // where it was read from; not part of the digest
+	Pos      Pos    // where its name is; not part of the digest
 }
 
 // Error is a problem in a recipe file, located by line and column (1-based).
@@ -136,21 +193,34 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // Recipe.File. Every problem found is reported; several are joined with
 // errors.Join, one per line, each an *Error.
 func Parse(file string, data []byte) (*Recipe, error) {
+	r, errs := parsePartial(file, data)
+	if len(errs) > 0 {
+		if len(errs) == 1 {
+			return nil, errs[0]
+		}
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// parsePartial parses like Parse but also returns what could be read of a
+// recipe with problems (nil if nothing could), so that a check can go on
+// to its steps.
+func parsePartial(file string, data []byte) (*Recipe, []error) {
 	p := &parser{file: file}
 	r := p.parse(data)
-	if len(p.errs) > 0 {
-		if len(p.errs) == 1 {
-			return nil, p.errs[0]
-		}
-		return nil, errors.Join(p.errs...)
+	if r != nil {
+		r.File = file
 	}
-	r.File = file
-	return r, nil
+	return r, p.errs
 }
 
 type parser struct {
 	file string
 	errs []error
+	// guessed holds the suggestions made for unknown fields of the
+	// mapping read last.
+	guessed map[string]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -168,14 +238,14 @@ func (p *parser) parse(data []byte) *Recipe {
 		if errors.Is(err, io.EOF) {
 			p.errorf(nil, "empty recipe file")
 		} else {
-			p.yamlError(err)
+			p.yamlError(err, data)
 		}
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			p.yamlError(err)
+			p.yamlError(err, data)
 		} else {
 			p.errorf(&extra, "a recipe file holds one YAML document; found another")
 		}
@@ -189,9 +259,9 @@ func (p *parser) parse(data []byte) *Recipe {
 		}
 		root = root.Content[0]
 	}
-	r := &Recipe{}
+	r := &Recipe{Pos: p.pos(root)}
 	p.mapping(root, "recipe", []field{
-		{name: "name", required: true, set: func(n *yaml.Node) { r.Name = p.name(n) }},
+		{name: "name", required: true, set: func(n *yaml.Node) { r.Name = p.name(n); r.Pos = p.pos(n) }},
 		{name: "priority", set: func(n *yaml.Node) { r.Priority, _ = p.integer(n, "priority") }},
 		{name: "match", required: true, set: func(n *yaml.Node) { r.Match = p.patterns(n, "match", true) }},
 		{name: "exclude", set: func(n *yaml.Node) { r.Exclude = p.patterns(n, "exclude", false) }},
@@ -200,10 +270,14 @@ func (p *parser) parse(data []byte) *Recipe {
 	return r
 }
 
-// yamlError reports a syntax error from the YAML library, which gives a line but no column.
-func (p *parser) yamlError(err error) {
+// yamlError reports a syntax error from the YAML library, which gives a
+// line but no column, and for some errors the line of the enclosing
+// construct rather than of the problem (yaml.v3 reports its context mark,
+// counted from 0 for parser errors). The two most common cases are placed
+// on the problem itself.
+func (p *parser) yamlError(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
+	line, col := 1, 1
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, after, ok := strings.Cut(rest, ":"); ok {
 			if n, convErr := strconv.Atoi(num); convErr == nil {
@@ -211,7 +285,32 @@ func (p *parser) yamlError(err error) {
 			}
 		}
 	}
-	p.errs = append(p.errs, &Error{File: p.file, Line: line, Column: 1, Reason: "invalid YAML: " + oneLine(msg)})
+	lines := strings.Split(string(data), "\n")
+	switch {
+	case strings.Contains(msg, "tab character"):
+		// The tab is on the first line from here indented with one.
+		for i := max(line-1, 0); i < len(lines); i++ {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			if j := strings.IndexByte(indent, '\t'); j >= 0 {
+				line, col = i+1, j+1
+				msg += "; indent with spaces"
+				break
+			}
+		}
+	case strings.HasPrefix(msg, "did not find expected ',' or ']'"), strings.HasPrefix(msg, "did not find expected ',' or '}'"):
+		// The line is that of the opening bracket, counted from 0.
+		open := "["
+		if strings.HasSuffix(msg, "'}'") {
+			open = "{"
+		}
+		if line < len(lines) {
+			if j := strings.Index(lines[line], open); j >= 0 {
+				line, col = line+1, j+1
+				msg += fmt.Sprintf("; the %s opened here is not closed", map[string]string{"[": "list", "{": "mapping"}[open])
+			}
+		}
+	}
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Column: col, Reason: "invalid YAML: " + oneLine(msg)})
 }
 
 // field is one entry of a mapping's schema.
@@ -231,6 +330,7 @@ func (p *parser) mapping(n *yaml.Node, what string, fields []field) bool {
 		return false
 	}
 	seen := make(map[string]*yaml.Node)
+	guessed := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
@@ -244,13 +344,21 @@ func (p *parser) mapping(n *yaml.Node, what string, fields []field) bool {
 		seen[k.Value] = k
 		f := lookup(fields, k.Value)
 		if f == nil {
-			p.errorf(k, "%s: unknown field %q (known: %s)", what, k.Value, fieldNames(fields))
+			if guess := closest(k.Value, fieldNames(fields)); guess != "" {
+				guessed[guess] = true
+				p.errorf(k, "%s: unknown field %q (did you mean %q?)", what, clip(k.Value), guess)
+			} else {
+				p.errorf(k, "%s: unknown field %q (known: %s)", what, clip(k.Value), strings.Join(fieldNames(fields), ", "))
+			}
 			continue
 		}
 		f.set(v)
 	}
+	p.guessed = guessed
 	for _, f := range fields {
-		if f.required && seen[f.name] == nil {
+		// A misspelt field was reported with a suggestion; saying that the
+		// field is missing too would count one problem twice.
+		if f.required && seen[f.name] == nil && !guessed[f.name] {
 			p.errorf(n, "%s: missing required field %q", what, f.name)
 		}
 	}
@@ -266,12 +374,12 @@ func lookup(fields []field, name string) *field {
 	return nil
 }
 
-func fieldNames(fields []field) string {
+func fieldNames(fields []field) []string {
 	names := make([]string, len(fields))
 	for i, f := range fields {
 		names[i] = f.name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // resolve follows an alias to the node it names, so that anchors work.
@@ -378,35 +486,43 @@ func (p *parser) outputs(n *yaml.Node) []Output {
 	out := make([]Output, 0, len(n.Content))
 	for _, item := range n.Content {
 		o, ok := p.output(item)
-		if !ok {
-			continue
-		}
-		if first, dup := seen[o.Name]; dup {
+		if first, dup := seen[o.Name]; dup && o.Name != "" {
 			p.errorf(item, "output name %q used twice in this recipe (first at line %d)", o.Name, first.Line)
 			continue
 		}
 		seen[o.Name] = resolve(item)
-		out = append(out, o)
+		if ok {
+			out = append(out, o)
+		}
 	}
 	return out
 }
 
 func (p *parser) output(n *yaml.Node) (Output, bool) {
-	o := Output{Format: DefaultFormat}
-	var quality, width, height, steps *yaml.Node
+	o := Output{Format: DefaultFormat, Pos: p.pos(resolve(n))}
+	o.KeyPos = o.Pos
+	var quality, width, height, steps, progressive *yaml.Node
 	before := len(p.errs)
 	ok := p.mapping(n, "output", []field{
 		{name: "name", required: true, set: func(v *yaml.Node) { o.Name = p.name(v) }},
 		{name: "width", set: func(v *yaml.Node) { width = v; o.Width = p.dimension(v, "width") }},
 		{name: "height", set: func(v *yaml.Node) { height = v; o.Height = p.dimension(v, "height") }},
-		{name: "format", set: func(v *yaml.Node) { o.Format = p.format(v) }},
-		{name: "quality", set: func(v *yaml.Node) { quality = v; o.Quality = p.quality(v) }},
 		{name: "steps", set: func(v *yaml.Node) { steps = v; o.Steps = p.steps(v) }},
+		{name: "format", set: func(v *yaml.Node) { o.Format = p.format(v) }},
+		{name: "quality", set: func(v *yaml.Node) { quality = v; o.Quality, o.QualityByFormat = p.quality(v) }},
+		{name: "progressive", set: func(v *yaml.Node) { progressive = v; o.Progressive = p.boolean(v, "progressive") }},
+		{name: "metadata", set: func(v *yaml.Node) { o.Metadata = p.metadata(v) }},
+		{name: "key", set: func(v *yaml.Node) { o.KeyTemplate = p.keyTemplate(v); o.KeyPos = p.pos(resolve(v)) }},
+		{name: "cache_control", set: func(v *yaml.Node) { o.CacheControl = p.headerValue(v, "cache_control") }},
+		{name: "content_type", set: func(v *yaml.Node) { o.ContentType = p.contentType(v) }},
 	})
 	if !ok {
 		return o, false
 	}
+	misspeltSize := p.guessed["width"] || p.guessed["height"] || p.guessed["steps"]
 	switch {
+	case misspeltSize:
+		// Already reported, with a suggestion.
 	case steps != nil && (width != nil || height != nil):
 		p.errorf(n, "output %q: give either steps or width/height (a shorthand for one resize step), not both", o.Name)
 	case steps == nil && width == nil && height == nil:
@@ -415,15 +531,87 @@ func (p *parser) output(n *yaml.Node) (Output, bool) {
 	switch o.Format {
 	case FormatPNG, FormatGIF:
 		if quality != nil {
-			p.errorf(quality, "quality applies to jpeg only, not to %s", o.Format)
+			p.errorf(quality, "quality applies to jpeg and webp only, not to %s", o.Format)
 		}
-		o.Quality = 0
+		o.Quality, o.QualityByFormat = 0, nil
 	default:
 		if quality == nil {
 			o.Quality = DefaultQuality
 		}
+		if o.QualityByFormat != nil && o.Format != FormatSource {
+			if _, given := o.QualityByFormat[o.Format]; !given || len(o.QualityByFormat) > 1 {
+				p.errorf(quality, "a quality per format is for outputs with format: source; give %s one number", o.Format)
+			}
+		}
+	}
+	if o.Progressive && progressive != nil {
+		p.errorf(progressive, "progressive JPEG is not available: Go's image/jpeg writes baseline JPEG only; remove progressive or set it to false")
 	}
 	return o, len(p.errs) == before
+}
+
+func (p *parser) boolean(n *yaml.Node, what string) bool {
+	n = resolve(n)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		p.errorf(n, "%s must be true or false, got %s", what, describe(n))
+		return false
+	}
+	var b bool
+	if err := n.Decode(&b); err != nil {
+		p.errorf(n, "%s must be true or false, got %s", what, describe(n))
+	}
+	return b
+}
+
+// metadata reads an output's metadata policy:
+//
+//	metadata: {copyright: keep, icc: keep}
+func (p *parser) metadata(n *yaml.Node) Metadata {
+	var m Metadata
+	policy := func(v *yaml.Node, what string) bool {
+		s, ok := p.str(v, what)
+		if !ok {
+			return false
+		}
+		switch s {
+		case "keep":
+			return true
+		case "strip":
+			return false
+		}
+		p.errorf(v, "%s must be keep or strip, got %q", what, clip(s))
+		return false
+	}
+	p.mapping(n, "metadata", []field{
+		{name: "copyright", set: func(v *yaml.Node) { m.KeepCopyright = policy(v, "metadata copyright") }},
+		{name: "icc", set: func(v *yaml.Node) { m.KeepICC = policy(v, "metadata icc") }},
+	})
+	return m
+}
+
+// headerValue reads a string that goes into an HTTP header.
+func (p *parser) headerValue(n *yaml.Node, what string) string {
+	s, ok := p.str(n, what)
+	if !ok {
+		return ""
+	}
+	switch {
+	case strings.TrimSpace(s) == "":
+		p.errorf(n, "%s is empty; leave the field out to use the default", what)
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r > unicode.MaxASCII }) >= 0:
+		p.errorf(n, "%s must be printable ASCII without control characters", what)
+	}
+	return s
+}
+
+var mimeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$`)
+
+func (p *parser) contentType(n *yaml.Node) string {
+	s := p.headerValue(n, "content_type")
+	if s != "" && !mimeRE.MatchString(strings.ToLower(s)) {
+		p.errorf(n, "content_type %q is not a MIME type such as image/jpeg", clip(s))
+	}
+	return s
 }
 
 func (p *parser) pos(n *yaml.Node) Pos {
@@ -532,12 +720,33 @@ func (p *parser) dimension(n *yaml.Node, what string) int {
 	return v
 }
 
-func (p *parser) quality(n *yaml.Node) int {
-	v, ok := p.integer(n, "quality")
-	if ok && (v < 1 || v > 100) {
-		p.errorf(n, "quality %d is out of range 1..100", v)
+// quality reads one quality for every lossy format, or a mapping of format
+// to quality: {jpeg: 82, webp: 75}.
+func (p *parser) quality(n *yaml.Node) (int, map[string]int) {
+	n = resolve(n)
+	one := func(v *yaml.Node, what string) int {
+		q, ok := p.integer(v, what)
+		if ok && (q < 1 || q > 100) {
+			p.errorf(v, "%s %d is out of range 1..100", what, q)
+		}
+		return q
 	}
-	return v
+	if n.Kind != yaml.MappingNode {
+		return one(n, "quality"), nil
+	}
+	byFormat := map[string]int{}
+	var fields []field
+	for _, f := range []string{FormatJPEG, FormatWebP, FormatPNG, FormatGIF} {
+		fields = append(fields, field{name: f, set: func(v *yaml.Node) {
+			if f == FormatPNG || f == FormatGIF {
+				p.errorf(v, "%s takes no quality; only jpeg and webp do", f)
+				return
+			}
+			byFormat[f] = one(v, "quality "+f)
+		}})
+	}
+	p.mapping(n, "quality", fields)
+	return 0, byFormat
 }
 
 func (p *parser) format(n *yaml.Node) string {
@@ -548,8 +757,21 @@ func (p *parser) format(n *yaml.Node) string {
 	switch s {
 	case FormatJPEG, FormatPNG, FormatGIF, FormatSource:
 		return s
+	case FormatWebP:
+		if imaging.CanEncode(imaging.WebP) {
+			return s
+		}
+		p.errorf(n, "format webp: this build has no WebP encoder; use jpeg, png, gif or source")
+		return DefaultFormat
+	case "jpg":
+		p.errorf(n, "format %q is not one of jpeg, png, gif, webp, source (did you mean \"jpeg\"?)", s)
+		return DefaultFormat
 	}
-	p.errorf(n, "format %q is not one of jpeg, png, gif, source", clip(s))
+	if guess := closest(s, []string{FormatJPEG, FormatPNG, FormatGIF, FormatWebP, FormatSource}); guess != "" {
+		p.errorf(n, "format %q is not one of jpeg, png, gif, webp, source (did you mean %q?)", clip(s), guess)
+	} else {
+		p.errorf(n, "format %q is not one of jpeg, png, gif, webp, source", clip(s))
+	}
 	return DefaultFormat
 }
 
@@ -562,13 +784,22 @@ func (r *Recipe) Digest() string {
 		Op     string         `json:"op"`
 		Params map[string]any `json:"params"`
 	}
+	// Fields added after the first version are left out when unset, so
+	// that recipes which do not use them keep their digest.
 	type canonicalOutput struct {
-		Name    string          `json:"name"`
-		Width   int             `json:"width"`
-		Height  int             `json:"height"`
-		Format  string          `json:"format"`
-		Quality int             `json:"quality"`
-		Steps   []canonicalStep `json:"steps,omitempty"`
+		Name            string          `json:"name"`
+		Width           int             `json:"width"`
+		Height          int             `json:"height"`
+		Format          string          `json:"format"`
+		Quality         int             `json:"quality"`
+		Steps           []canonicalStep `json:"steps,omitempty"`
+		QualityByFormat map[string]int  `json:"quality_by_format,omitempty"`
+		Progressive     bool            `json:"progressive,omitempty"`
+		KeepCopyright   bool            `json:"keep_copyright,omitempty"`
+		KeepICC         bool            `json:"keep_icc,omitempty"`
+		Key             string          `json:"key,omitempty"`
+		CacheControl    string          `json:"cache_control,omitempty"`
+		ContentType     string          `json:"content_type,omitempty"`
 	}
 	c := struct {
 		Version  int               `json:"v"`
@@ -579,7 +810,10 @@ func (r *Recipe) Digest() string {
 		Outputs  []canonicalOutput `json:"outputs"`
 	}{Version: 1, Name: r.Name, Priority: r.Priority, Match: nonNil(r.Match), Exclude: nonNil(r.Exclude)}
 	for _, o := range r.Outputs {
-		co := canonicalOutput{Name: o.Name, Width: o.Width, Height: o.Height, Format: o.Format, Quality: o.Quality}
+		co := canonicalOutput{Name: o.Name, Width: o.Width, Height: o.Height, Format: o.Format, Quality: o.Quality,
+			QualityByFormat: o.QualityByFormat, Progressive: o.Progressive,
+			KeepCopyright: o.Metadata.KeepCopyright, KeepICC: o.Metadata.KeepICC,
+			Key: o.KeyTemplate, CacheControl: o.CacheControl, ContentType: o.ContentType}
 		for _, st := range o.Steps {
 			co.Steps = append(co.Steps, canonicalStep{Op: st.Op, Params: st.Params})
 		}
@@ -601,18 +835,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// OutputKey is where an output of sourceKey is written:
-// prefix + sourceKey + "/" + output name + "." + ext, for example
-// "processed/uploads/cat.jpg/large.jpg". The same inputs always give the same
-// key, which keeps redelivered messages idempotent.
-func OutputKey(prefix, sourceKey string, o Output, ext string) string {
-	return prefix + sourceKey + "/" + o.Name + "." + ext
-}
-
 // TargetFormat is the format the output is encoded in, given the format the
 // source decoded as (the name image.Decode reports: "jpeg", "png", "gif",
 // "webp", ...). An output with format "source" keeps the source's format when
-// it can be encoded, and falls back to jpeg otherwise (webp has no encoder).
+// this build can encode it, and falls back to jpeg otherwise.
 func (o Output) TargetFormat(sourceFormat string) string {
 	if o.Format != FormatSource {
 		if o.Format == "" {
@@ -625,17 +851,18 @@ func (o Output) TargetFormat(sourceFormat string) string {
 		return FormatJPEG
 	case FormatPNG, FormatGIF:
 		return f
+	case FormatWebP:
+		if imaging.CanEncode(imaging.WebP) {
+			return f
+		}
 	}
 	return FormatJPEG
 }
 
-// Ext is the file extension, without a dot, of the output's key: "jpg", "png"
-// or "gif". It always agrees with TargetFormat.
+// Ext is the file extension, without a dot, of the output's key: "jpg",
+// "png", "gif" or "webp". It always agrees with TargetFormat.
 func (o Output) Ext(sourceFormat string) string {
-	if f := o.TargetFormat(sourceFormat); f != FormatJPEG {
-		return f
-	}
-	return "jpg"
+	return imaging.Ext(o.TargetFormat(sourceFormat))
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

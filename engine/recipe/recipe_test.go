@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/seed62486500/resizer/engine/imaging"
 )
 
 func TestParseOK(t *testing.T) {
@@ -31,9 +33,24 @@ func TestParseOK(t *testing.T) {
 		},
 		File: "web.yaml",
 	}
-	if !reflect.DeepEqual(got, want) {
+	if !reflect.DeepEqual(withoutPos(got), want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
 	}
+	if got.Pos.String() != "web.yaml:2:7" || got.Outputs[1].Pos.String() != "web.yaml:12:5" {
+		t.Errorf("positions: recipe %v, output icon %v", got.Pos, got.Outputs[1].Pos)
+	}
+}
+
+// withoutPos clears the positions Parse records, for comparisons.
+func withoutPos(r *Recipe) *Recipe {
+	c := *r
+	c.Pos = Pos{}
+	c.Outputs = nil
+	for _, o := range r.Outputs {
+		o.Pos, o.KeyPos = Pos{}, Pos{}
+		c.Outputs = append(c.Outputs, o)
+	}
+	return &c
 }
 
 func TestParseDefaults(t *testing.T) {
@@ -74,7 +91,7 @@ func TestParseDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if len(r.Outputs) != 1 || !reflect.DeepEqual(r.Outputs[0], tt.want) {
+			if r = withoutPos(r); len(r.Outputs) != 1 || !reflect.DeepEqual(r.Outputs[0], tt.want) {
 				t.Errorf("outputs = %+v, want [%+v]", r.Outputs, tt.want)
 			}
 		})
@@ -93,7 +110,8 @@ func TestParseErrors(t *testing.T) {
 		{name: "invalid yaml", yaml: "name: r\nmatch: [\n", want: []string{"r.yaml:2:1: invalid YAML"}},
 		{name: "two documents", yaml: head + "outputs: [{name: o, width: 1}]\n---\nname: s\n", want: []string{"r.yaml:4:1: a recipe file holds one YAML document"}},
 		{name: "not a mapping", yaml: "- a\n- b\n", want: []string{`r.yaml:1:1: recipe must be a mapping of fields, got a list`}},
-		{name: "unknown field", yaml: head + "outputs: [{name: o, width: 1}]\nprio: 3\n", want: []string{`r.yaml:4:1: recipe: unknown field "prio" (known: name, priority, match, exclude, outputs)`}},
+		{name: "unknown field", yaml: head + "outputs: [{name: o, width: 1}]\nprio: 3\n", want: []string{`r.yaml:4:1: recipe: unknown field "prio" (did you mean "priority"?)`}},
+		{name: "unknown field far from any", yaml: head + "outputs: [{name: o, width: 1}]\nsizes: 3\n", want: []string{`r.yaml:4:1: recipe: unknown field "sizes" (known: name, priority, match, exclude, outputs)`}},
 		{name: "duplicate field", yaml: head + "name: s\noutputs: [{name: o, width: 1}]\n", want: []string{`r.yaml:3:1: recipe: field "name" given twice (first at line 1)`}},
 		{name: "missing name", yaml: "match: ['**']\noutputs: [{name: o, width: 1}]\n", want: []string{`r.yaml:1:1: recipe: missing required field "name"`}},
 		{name: "missing match", yaml: "name: r\noutputs: [{name: o, width: 1}]\n", want: []string{`r.yaml:1:1: recipe: missing required field "match"`}},
@@ -115,8 +133,25 @@ func TestParseErrors(t *testing.T) {
 		{name: "width a string", yaml: head + "outputs:\n  - name: o\n    width: '100'\n", want: []string{`r.yaml:5:12: width must be an integer, got "100"`}},
 		{name: "width overflows", yaml: head + "outputs:\n  - name: o\n    width: 99999999999999\n", want: []string{`r.yaml:5:12: width: "99999999999999" is out of range`}},
 		{name: "quality out of range", yaml: head + "outputs:\n  - name: o\n    width: 1\n    quality: 101\n", want: []string{`r.yaml:6:14: quality 101 is out of range 1..100`}},
-		{name: "quality for png", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: png\n    quality: 90\n", want: []string{`r.yaml:7:14: quality applies to jpeg only, not to png`}},
-		{name: "unknown format", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: webp\n", want: []string{`r.yaml:6:13: format "webp" is not one of jpeg, png, gif, source`}},
+		{name: "quality for png", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: png\n    quality: 90\n", want: []string{`r.yaml:7:14: quality applies to jpeg and webp only, not to png`}},
+		{name: "unknown format", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: tiff\n", want: []string{`r.yaml:6:13: format "tiff" is not one of jpeg, png, gif, webp, source`}},
+		{name: "format jpg", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: jpg\n", want: []string{`r.yaml:6:13: format "jpg" is not one of jpeg, png, gif, webp, source (did you mean "jpeg"?)`}},
+		{name: "misspelt field", yaml: head + "outputs:\n  - name: o\n    widht: 10\n", want: []string{`r.yaml:5:5: output: unknown field "widht" (did you mean "width"?)`}},
+		{name: "misspelt required field", yaml: "nmae: r\nmatch: ['**']\noutputs: [{name: o, width: 1}]\n", want: []string{`r.yaml:1:1: recipe: unknown field "nmae" (did you mean "name"?)`}},
+		{name: "progressive", yaml: head + "outputs:\n  - name: o\n    width: 1\n    progressive: true\n", want: []string{`r.yaml:6:18: progressive JPEG is not available`}},
+		{name: "progressive not a bool", yaml: head + "outputs:\n  - name: o\n    width: 1\n    progressive: yes please\n", want: []string{`r.yaml:6:18: progressive must be true or false`}},
+		{name: "quality per format for jpeg", yaml: head + "outputs:\n  - name: o\n    width: 1\n    quality: {jpeg: 80, webp: 70}\n", want: []string{`r.yaml:6:14: a quality per format is for outputs with format: source`}},
+		{name: "quality per format for png", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: source\n    quality: {png: 80}\n", want: []string{`r.yaml:7:20: png takes no quality`}},
+		{name: "quality unknown format", yaml: head + "outputs:\n  - name: o\n    width: 1\n    format: source\n    quality: {jpg: 80}\n", want: []string{`r.yaml:7:15: quality: unknown field "jpg" (did you mean "jpeg"?)`}},
+		{name: "metadata value", yaml: head + "outputs:\n  - name: o\n    width: 1\n    metadata: {copyright: yes}\n", want: []string{`r.yaml:6:27: metadata copyright must be keep or strip, got "yes"`}},
+		{name: "metadata policy", yaml: head + "outputs:\n  - name: o\n    width: 1\n    metadata: {icc: drop}\n", want: []string{`r.yaml:6:21: metadata icc must be keep or strip, got "drop"`}},
+		{name: "metadata field", yaml: head + "outputs:\n  - name: o\n    width: 1\n    metadata: {exif: keep}\n", want: []string{`r.yaml:6:16: metadata: unknown field "exif" (known: copyright, icc)`}},
+		{name: "key variable", yaml: head + "outputs:\n  - name: o\n    width: 1\n    key: '{dir}/{stme}.{ext}'\n", want: []string{`r.yaml:6:10: key template "{dir}/{stme}.{ext}": unknown variable {stme} (did you mean {stem}?)`}},
+		{name: "key brace", yaml: head + "outputs:\n  - name: o\n    width: 1\n    key: '{key/{output}'\n", want: []string{`r.yaml:6:10: key template "{key/{output}": a '{' without its '}'`}},
+		{name: "key dot dot", yaml: head + "outputs:\n  - name: o\n    width: 1\n    key: '../{key}/{output}.{ext}'\n", want: []string{`r.yaml:6:10: key template "../{key}/{output}.{ext}" could leave the output prefix: it has a '..' segment`}},
+		{name: "key absolute", yaml: head + "outputs:\n  - name: o\n    width: 1\n    key: /{key}.{ext}\n", want: []string{`r.yaml:6:10: key template "/{key}.{ext}" could leave the output prefix: it starts with '/'`}},
+		{name: "cache control control chars", yaml: head + "outputs:\n  - name: o\n    width: 1\n    cache_control: \"max-age=1\\r\\nX-Evil: 1\"\n", want: []string{`r.yaml:6:20: cache_control must be printable ASCII`}},
+		{name: "content type", yaml: head + "outputs:\n  - name: o\n    width: 1\n    content_type: jpeg\n", want: []string{`r.yaml:6:19: content_type "jpeg" is not a MIME type`}},
 		{name: "duplicate output name", yaml: head + "outputs:\n  - {name: o, width: 1}\n  - {name: o, width: 2}\n", want: []string{`r.yaml:5:5: output name "o" used twice in this recipe (first at line 4)`}},
 		{name: "bad output name", yaml: head + "outputs:\n  - {name: o/x, width: 1}\n", want: []string{`r.yaml:4:12: name "o/x" must be lower-case`}},
 		{
@@ -336,7 +371,11 @@ func TestOutputExt(t *testing.T) {
 		{name: "source jpeg", format: "source", source: "jpeg", wantExt: "jpg", wantFormat: "jpeg"},
 		{name: "source png", format: "source", source: "png", wantExt: "png", wantFormat: "png"},
 		{name: "source gif upper case", format: "source", source: "GIF", wantExt: "gif", wantFormat: "gif"},
-		{name: "source webp falls back to jpeg", format: "source", source: "webp", wantExt: "jpg", wantFormat: "jpeg"},
+	}
+	if imaging.CanEncode(imaging.WebP) {
+		tests = append(tests, struct{ name, format, source, wantExt, wantFormat string }{"source webp stays webp", "source", "webp", "webp", "webp"})
+	} else {
+		tests = append(tests, struct{ name, format, source, wantExt, wantFormat string }{"source webp falls back to jpeg", "source", "webp", "jpg", "jpeg"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,26 +13,48 @@ import (
 )
 
 // Set is the recipes of one directory, ready to match keys. It is not changed
-// after LoadDir, so it may be shared between goroutines.
+// after it is built, so it may be shared between goroutines; a reload builds
+// a new one.
 type Set struct {
-	recipes []*Recipe // sorted by name
+	recipes  []*Recipe // sorted by name
+	fallback *Recipe   // for keys no recipe matches; nil for none
 }
 
-// NewSet builds a Set from recipes already parsed. Names must be unique.
+// NewSet builds a Set from recipes already parsed. Names must be unique, and
+// no two outputs may write the same key (see keyCollisions).
 func NewSet(recipes ...*Recipe) (*Set, error) {
-	s := &Set{recipes: append([]*Recipe(nil), recipes...)}
-	sort.Slice(s.recipes, func(i, j int) bool { return s.recipes[i].Name < s.recipes[j].Name })
-	var errs []error
-	for i := 1; i < len(s.recipes); i++ {
-		a, b := s.recipes[i-1], s.recipes[i]
-		if a.Name == b.Name {
-			errs = append(errs, fmt.Errorf("recipe name %q is used by both %s and %s", a.Name, a.File, b.File))
-		}
-	}
+	s, errs := newSet(recipes)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// newSet builds the set and returns it with its problems, so that a check
+// can go on to look at the steps of every recipe.
+func newSet(recipes []*Recipe) (*Set, []error) {
+	s := &Set{recipes: append([]*Recipe(nil), recipes...)}
+	sort.SliceStable(s.recipes, func(i, j int) bool { return s.recipes[i].Name < s.recipes[j].Name })
+	var errs []error
+	for i := 1; i < len(s.recipes); i++ {
+		a, b := s.recipes[i-1], s.recipes[i]
+		if a.Name == b.Name {
+			errs = append(errs, b.Pos.Errorf("recipe name %q is used by both %s and %s", a.Name, a.File, b.File))
+		}
+	}
+	errs = append(errs, keyCollisions(s.recipes)...)
+	sortErrors(errs)
+	return s, errs
+}
+
+// LoadOptions say how Load checks a recipes directory.
+type LoadOptions struct {
+	// Ops checks every step against the plugins; nil checks the recipe
+	// language only.
+	Ops Operations
+	// Fallback names the recipe for keys that no recipe matches; "" leaves
+	// them unmatched (skipped).
+	Fallback string
 }
 
 // LoadDir parses every *.yaml and *.yml file directly inside dir (not in
@@ -39,14 +62,54 @@ func NewSet(recipes ...*Recipe) (*Set, error) {
 // of all files are reported together. A directory without recipes gives an
 // empty Set; the caller decides whether that is acceptable.
 func LoadDir(dir string) (*Set, error) {
+	return Load(context.Background(), dir, LoadOptions{})
+}
+
+// Load reads dir like LoadDir and checks the whole set: every file, names,
+// output keys, and with opts.Ops every step against the plugins. It returns
+// every problem found, sorted by file, line and column, and no Set if there
+// is any.
+func Load(ctx context.Context, dir string, opts LoadOptions) (*Set, error) {
+	recipes, partial, errs := parseDir(dir)
+	s, setErrs := newSet(recipes)
+	errs = append(errs, setErrs...)
+	if opts.Ops != nil {
+		// The steps of recipes with other problems are checked too, so
+		// that one run reports everything.
+		all := &Set{recipes: append(s.Recipes(), partial...)}
+		if err := all.Check(ctx, opts.Ops); err != nil {
+			errs = append(errs, unjoin(err)...)
+		}
+	}
+	if opts.Fallback != "" {
+		for _, r := range s.recipes {
+			if r.Name == opts.Fallback {
+				s.fallback = r
+			}
+		}
+		broken := false // the recipe is there, with problems of its own
+		for _, r := range partial {
+			broken = broken || r.Name == opts.Fallback
+		}
+		if s.fallback == nil && !broken {
+			errs = append(errs, fmt.Errorf("default_recipe %q: no recipe of that name in %s", opts.Fallback, dir))
+		}
+	}
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// Files lists the recipe files of dir that Load reads, in the order it
+// reads them.
+func Files(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading recipes: %w", err)
 	}
-	var (
-		recipes []*Recipe
-		errs    []error
-	)
+	var files []string
 	for _, e := range entries { // ReadDir sorts by name, so errors come in a stable order
 		name := e.Name()
 		if e.IsDir() || strings.HasPrefix(name, ".") {
@@ -55,24 +118,46 @@ func LoadDir(dir string) (*Set, error) {
 		if ext := filepath.Ext(name); ext != ".yaml" && ext != ".yml" {
 			continue
 		}
-		file := filepath.Join(dir, name)
+		files = append(files, filepath.Join(dir, name))
+	}
+	return files, nil
+}
+
+// parseDir parses the recipe files of dir: the good recipes, what could be
+// read of the others, and every problem.
+func parseDir(dir string) (good, partial []*Recipe, errs []error) {
+	files, err := Files(dir)
+	if err != nil {
+		return nil, nil, []error{err}
+	}
+	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading recipe: %w", err))
 			continue
 		}
-		r, err := Parse(file, data)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		r, perrs := parsePartial(file, data)
+		switch {
+		case len(perrs) == 0:
+			good = append(good, r)
+		case r != nil:
+			partial = append(partial, r)
 		}
-		recipes = append(recipes, r)
+		errs = append(errs, perrs...)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return NewSet(recipes...)
+	return good, partial, errs
 }
+
+// unjoin undoes errors.Join, so that problems can be sorted together.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// Fallback is the recipe for keys that no recipe matches, or nil.
+func (s *Set) Fallback() *Recipe { return s.fallback }
 
 // Recipes returns the recipes sorted by name. The slice is a copy; the
 // recipes are shared and must not be changed.
@@ -117,8 +202,8 @@ func (s *Set) Candidates(key string) []Candidate {
 	return append(kept, excluded...)
 }
 
-// Match returns the recipe for key, or false when no recipe matches it (or
-// every one that does excludes it).
+// Match returns the recipe for key: the best candidate, else the fallback
+// recipe; false when there is neither.
 func (s *Set) Match(key string) (*Recipe, bool) {
 	var best *Candidate
 	for _, r := range s.recipes {
@@ -131,7 +216,7 @@ func (s *Set) Match(key string) (*Recipe, bool) {
 		}
 	}
 	if best == nil {
-		return nil, false
+		return s.fallback, s.fallback != nil
 	}
 	return best.Recipe, true
 }

@@ -118,7 +118,8 @@ func TestCheckAgainstPluginSpecs(t *testing.T) {
 		{"out of range", "  - name: o\n    steps:\n      - resize: {width: 0}\n", `r.yaml:6:25: output "o": resize: parameter "width"`},
 		{"bad enum", "  - name: o\n    steps:\n      - resize: {width: 5, fit: squash}\n", `r.yaml:6:33: output "o": resize: parameter "fit"`},
 		{"wrong type", "  - name: o\n    steps:\n      - resize: {width: wide}\n", `r.yaml:6:25: output "o": resize: parameter "width"`},
-		{"unknown param", "  - name: o\n    steps:\n      - resize: {width: 5, colour: red}\n", `r.yaml:6:36: output "o": resize: parameter "colour"`},
+		{"unknown param", "  - name: o\n    steps:\n      - resize: {width: 5, colour: red}\n", `r.yaml:6:36: output "o": resize: unknown parameter "colour" (known: background, fit, height, kernel, upscale, width)`},
+		{"misspelt param", "  - name: o\n    steps:\n      - resize: {width: 5, heigth: 5}\n", `r.yaml:6:36: output "o": resize: unknown parameter "heigth" (did you mean "height"?)`},
 		{"plugin's own validation", "  - name: o\n    steps:\n      - resize: {fit: cover}\n", `output "o": resize: parameter "width"`},
 	}
 	for _, tt := range tests {
