@@ -58,7 +58,10 @@ func TestEncodeJPEGQuality(t *testing.T) {
 }
 
 func TestEncodeUnsupported(t *testing.T) {
-	for _, format := range []string{WebP, "bmp", ""} {
+	for _, format := range []string{"avif", "bmp", ""} {
+		if CanEncode(format) {
+			t.Errorf("CanEncode(%q) = true", format)
+		}
 		err := Encode(io.Discard, quadrants(4, 4), format, 0)
 		var ie *Error
 		if !errors.As(err, &ie) || ie.Kind != Unsupported {

@@ -24,12 +24,18 @@ const (
 const (
 	DefaultMaxPixels int64 = 50_000_000
 	DefaultMaxFrames       = 1000
+	// DefaultMaxAnimationPixels bounds frames × screen pixels of an
+	// animation decoded whole: as many pixels as one still at the cap.
+	DefaultMaxAnimationPixels = DefaultMaxPixels
 )
 
 // Limits bounds what Probe and Decode accept. Zero fields take the defaults.
 type Limits struct {
 	MaxPixels int64 // width*height as stored in the header
-	MaxFrames int   // GIF frames; only the first is decoded
+	MaxFrames int   // GIF frames; only the first is decoded unless asked
+	// MaxAnimationPixels bounds frames × width × height when every frame
+	// of an animation is decoded (AllFrames).
+	MaxAnimationPixels int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -38,6 +44,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxFrames <= 0 {
 		l.MaxFrames = DefaultMaxFrames
+	}
+	if l.MaxAnimationPixels <= 0 {
+		l.MaxAnimationPixels = DefaultMaxAnimationPixels
 	}
 	return l
 }

@@ -1,0 +1,81 @@
+package imaging
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"io"
+
+	"github.com/gen2brain/webp"
+)
+
+// CanEncode reports whether Encode can write format: JPEG, PNG and GIF
+// always; WebP through a WebAssembly build of libwebp that needs no cgo.
+// A recipe asking for anything else should be refused when it is checked.
+func CanEncode(format string) bool {
+	switch format {
+	case JPEG, PNG, GIF, WebP:
+		return true
+	}
+	return false
+}
+
+// encodeWebP writes lossy WebP (with alpha where the image has any). A
+// profile is added as an ICCP chunk, which needs the extended (VP8X) layout.
+func encodeWebP(w io.Writer, img image.Image, quality int, icc []byte) error {
+	var buf bytes.Buffer
+	if err := webp.Encode(&buf, ToNRGBA(img), webp.Options{Quality: quality, Method: 4}); err != nil {
+		return errorf(Unsupported, err, "webp encoder")
+	}
+	out := buf.Bytes()
+	if icc != nil {
+		b := img.Bounds()
+		out = webpWithICC(out, icc, b.Dx(), b.Dy())
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// webpWithICC adds an ICCP chunk to a WebP file, turning a simple file
+// (one VP8 or VP8L chunk) into an extended one with a VP8X header first.
+// A file in a layout it does not expect is returned unchanged.
+func webpWithICC(file, icc []byte, w, h int) []byte {
+	if len(file) < 20 || string(file[:4]) != "RIFF" || string(file[8:12]) != "WEBP" {
+		return file
+	}
+	chunk := func(typ string, data []byte) []byte {
+		c := append([]byte(typ), binary.LittleEndian.AppendUint32(nil, uint32(len(data)))...)
+		c = append(c, data...)
+		if len(data)%2 == 1 {
+			c = append(c, 0)
+		}
+		return c
+	}
+	body := file[12:]
+	var vp8x []byte
+	switch string(body[:4]) {
+	case "VP8X":
+		if len(body) < 18 {
+			return file
+		}
+		vp8x = append([]byte(nil), body[8:18]...)
+		body = body[18:]
+	case "VP8 ", "VP8L":
+		vp8x = make([]byte, 10)
+		put24 := func(b []byte, v int) { b[0], b[1], b[2] = byte(v), byte(v>>8), byte(v>>16) }
+		put24(vp8x[4:], w-1)
+		put24(vp8x[7:], h-1)
+		if string(body[:4]) == "VP8L" && len(body) >= 13 && body[12]&0x10 != 0 {
+			vp8x[0] |= 0x10 // the lossless bitstream says it uses alpha
+		}
+	default:
+		return file
+	}
+	vp8x[0] |= 0x20 // ICC profile
+	out := []byte("RIFF\x00\x00\x00\x00WEBP")
+	out = append(out, chunk("VP8X", vp8x)...)
+	out = append(out, chunk("ICCP", icc)...)
+	out = append(out, body...)
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out
+}
