@@ -39,8 +39,8 @@ func pngOrientation(r io.Reader) int { return pngMeta(r).orientation }
 // orientation from the first APP1 "Exif\0\0" segment, the ICC profile from
 // the APP2 "ICC_PROFILE\0" chunks (reassembled by sequence number), the
 // Adobe APP14 marker and the frame's component count.
-func jpegMeta(r io.Reader) meta {
-	m := noMeta()
+func jpegMeta(r io.Reader) (m meta) {
+	m = noMeta()
 	br := bufio.NewReaderSize(r, 4096)
 	var soi [2]byte
 	if _, err := io.ReadFull(br, soi[:]); err != nil || soi != [2]byte{0xff, 0xd8} {

@@ -102,6 +102,8 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 		if b.Min == (image.Point{}) && src.Opaque() {
 			return &image.NRGBA{Pix: src.Pix, Stride: src.Stride, Rect: src.Rect}
 		}
+	case *image.Gray16, *image.RGBA64, *image.NRGBA64:
+		return deepToNRGBA(img)
 	case *image.YCbCr, *image.Gray:
 		// Always opaque: convert through RGBA, which has a fast path.
 		dst := image.NewRGBA(image.Rectangle{Max: b.Size()})
@@ -110,5 +112,18 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 	}
 	dst := image.NewNRGBA(image.Rectangle{Max: b.Size()})
 	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+	return dst
+}
+
+// deepToNRGBA converts a 16-bit image to 8 bits, rounding to the nearest
+// value (image/draw truncates, which darkens by half a step on average).
+func deepToNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	src := image.NewNRGBA64(image.Rectangle{Max: b.Size()})
+	draw.Draw(src, src.Rect, img, b.Min, draw.Src)
+	dst := image.NewNRGBA(src.Rect)
+	for i, j := 0, 0; i < len(src.Pix); i, j = i+2, j+1 {
+		dst.Pix[j] = uint8((uint32(src.Pix[i])<<8 | uint32(src.Pix[i+1]) + 128) / 257)
+	}
 	return dst
 }

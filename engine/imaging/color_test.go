@@ -1,0 +1,335 @@
+package imaging
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"math"
+	"testing"
+)
+
+// ICC profiles are built here, byte by byte, from the published primaries
+// and tone curves of each colour space. The reference conversion is computed
+// independently of the code under test: it goes straight from the source
+// space to XYZ under the source's own white and on to sRGB, in float64,
+// without the D50 connection space the implementation works through.
+
+type chromaticity struct{ x, y float64 }
+
+type colourSpace struct {
+	name       string
+	r, g, b, w chromaticity
+	decode     func(v float64) float64 // the space's transfer function, to linear
+	curve      func(ch int) []byte     // its TRC tag
+}
+
+var (
+	whiteD65 = chromaticity{0.3127, 0.3290}
+	whiteD50 = chromaticity{0.3457, 0.3585}
+
+	srgbSpace = colourSpace{name: "sRGB", r: chromaticity{0.64, 0.33}, g: chromaticity{0.30, 0.60}, b: chromaticity{0.15, 0.06}, w: whiteD65}
+
+	displayP3 = colourSpace{
+		name: "Display P3",
+		r:    chromaticity{0.680, 0.320}, g: chromaticity{0.265, 0.690}, b: chromaticity{0.150, 0.060}, w: whiteD65,
+		decode: srgbDecodeRef,
+		curve:  func(int) []byte { return paraTag(3, 2.4, 1/1.055, 0.055/1.055, 1/12.92, 0.04045) },
+	}
+	adobeRGB = colourSpace{
+		name: "Adobe RGB (1998)",
+		r:    chromaticity{0.64, 0.33}, g: chromaticity{0.21, 0.71}, b: chromaticity{0.15, 0.06}, w: whiteD65,
+		decode: func(v float64) float64 { return math.Pow(v, 563.0/256) },
+		curve:  func(int) []byte { return curvGammaTag(563.0 / 256) },
+	}
+	// ProPhoto with a sampled 1.8 gamma, large enough that the profile
+	// needs two JPEG APP2 segments.
+	proPhoto = colourSpace{
+		name: "ProPhoto RGB",
+		r:    chromaticity{0.7347, 0.2653}, g: chromaticity{0.1596, 0.8404}, b: chromaticity{0.0366, 0.0001}, w: whiteD50,
+		decode: func(v float64) float64 { return math.Pow(v, 1.8) },
+		curve: func(int) []byte {
+			t := make([]uint16, 12000)
+			for i := range t {
+				t[i] = uint16(math.Round(math.Pow(float64(i)/float64(len(t)-1), 1.8) * 65535))
+			}
+			return curvTableTag(t)
+		},
+	}
+	rec2020 = colourSpace{
+		name: "Rec. 2020",
+		r:    chromaticity{0.708, 0.292}, g: chromaticity{0.170, 0.797}, b: chromaticity{0.131, 0.046}, w: whiteD65,
+		decode: func(v float64) float64 {
+			if v < 0.081 {
+				return v / 4.5
+			}
+			return math.Pow((v+0.099)/1.099, 1/0.45)
+		},
+		curve: func(int) []byte { return paraTag(3, 1/0.45, 1/1.099, 0.099/1.099, 1/4.5, 0.081) },
+	}
+)
+
+func srgbDecodeRef(v float64) float64 {
+	if v <= 0.04045 {
+		return v / 12.92
+	}
+	return math.Pow((v+0.055)/1.055, 2.4)
+}
+
+func srgbEncodeRef(v float64) float64 {
+	v = min(max(v, 0), 1)
+	if v <= 0.0031308 {
+		return 12.92 * v
+	}
+	return 1.055*math.Pow(v, 1/2.4) - 0.055
+}
+
+func xyzOf(c chromaticity) [3]float64 { return [3]float64{c.x / c.y, 1, (1 - c.x - c.y) / c.y} }
+
+// toXYZ is the RGB -> XYZ matrix of a space under its own white.
+func (s colourSpace) toXYZ() [3][3]float64 {
+	var p [3][3]float64
+	for c, prim := range []chromaticity{s.r, s.g, s.b} {
+		v := xyzOf(prim)
+		for r := range 3 {
+			p[r][c] = v[r]
+		}
+	}
+	inv, _ := invert3(p)
+	scale := mulVec(inv, xyzOf(s.w))
+	for r := range 3 {
+		for c := range 3 {
+			p[r][c] *= scale[c]
+		}
+	}
+	return p
+}
+
+// iccFor builds a v4 matrix/TRC display profile: colorants adapted to D50
+// with Bradford, a chad tag saying so, a D50 media white.
+func iccFor(s colourSpace) []byte {
+	adapt := bradford(xyzOf(s.w), d50)
+	m := mul3(adapt, s.toXYZ())
+	tags := map[string][]byte{
+		"wtpt": xyzTag(d50),
+		"chad": sf32Tag(adapt),
+		"rTRC": s.curve(0), "gTRC": s.curve(1), "bTRC": s.curve(2),
+	}
+	for c, sig := range []string{"rXYZ", "gXYZ", "bXYZ"} {
+		tags[sig] = xyzTag([3]float64{m[0][c], m[1][c], m[2][c]})
+	}
+	return buildICC("RGB ", tags)
+}
+
+func buildICC(space string, tags map[string][]byte) []byte {
+	sigs := make([]string, 0, len(tags))
+	for sig := range tags {
+		sigs = append(sigs, sig)
+	}
+	// Deterministic layout.
+	for i := range sigs {
+		for j := i + 1; j < len(sigs); j++ {
+			if sigs[j] < sigs[i] {
+				sigs[i], sigs[j] = sigs[j], sigs[i]
+			}
+		}
+	}
+	hdr := make([]byte, 128)
+	binary.BigEndian.PutUint32(hdr[8:], 0x04300000)
+	copy(hdr[12:], "mntr")
+	copy(hdr[16:], space)
+	copy(hdr[20:], "XYZ ")
+	copy(hdr[36:], "acsp")
+	copy(hdr[68:], xyzTag(d50)[8:])
+	table := binary.BigEndian.AppendUint32(nil, uint32(len(sigs)))
+	var data []byte
+	off := 128 + 4 + 12*len(sigs)
+	for _, sig := range sigs {
+		t := tags[sig]
+		table = append(table, sig...)
+		table = binary.BigEndian.AppendUint32(table, uint32(off+len(data)))
+		table = binary.BigEndian.AppendUint32(table, uint32(len(t)))
+		data = append(data, t...)
+		for len(data)%4 != 0 {
+			data = append(data, 0)
+		}
+	}
+	out := append(append(hdr, table...), data...)
+	binary.BigEndian.PutUint32(out, uint32(len(out)))
+	return out
+}
+
+func s15(v float64) []byte { return binary.BigEndian.AppendUint32(nil, uint32(int32(math.Round(v*65536)))) }
+
+func xyzTag(v [3]float64) []byte {
+	t := []byte("XYZ \x00\x00\x00\x00")
+	for _, c := range v {
+		t = append(t, s15(c)...)
+	}
+	return t
+}
+
+func sf32Tag(m [3][3]float64) []byte {
+	t := []byte("sf32\x00\x00\x00\x00")
+	for r := range 3 {
+		for c := range 3 {
+			t = append(t, s15(m[r][c])...)
+		}
+	}
+	return t
+}
+
+func paraTag(kind uint16, params ...float64) []byte {
+	t := []byte("para\x00\x00\x00\x00")
+	t = binary.BigEndian.AppendUint16(t, kind)
+	t = append(t, 0, 0)
+	for _, p := range params {
+		t = append(t, s15(p)...)
+	}
+	return t
+}
+
+func curvGammaTag(g float64) []byte {
+	t := []byte("curv\x00\x00\x00\x00\x00\x00\x00\x01")
+	return binary.BigEndian.AppendUint16(t, uint16(math.Round(g*256)))
+}
+
+func curvTableTag(v []uint16) []byte {
+	t := binary.BigEndian.AppendUint32([]byte("curv\x00\x00\x00\x00"), uint32(len(v)))
+	for _, x := range v {
+		t = binary.BigEndian.AppendUint16(t, x)
+	}
+	return t
+}
+
+// reference converts 8-bit values in space s to 8-bit sRGB, clipping out of
+// gamut colours in linear light, with a chromatic adaptation (Bradford)
+// only when the whites differ.
+func (s colourSpace) reference() func(r, g, b uint8) [3]uint8 {
+	m := s.toXYZ()
+	if s.w != whiteD65 {
+		m = mul3(bradford(xyzOf(s.w), xyzOf(whiteD65)), m)
+	}
+	toSRGB, _ := invert3(srgbSpace.toXYZ())
+	m = mul3(toSRGB, m)
+	return func(r, g, b uint8) [3]uint8 {
+		lin := mulVec(m, [3]float64{s.decode(float64(r) / 255), s.decode(float64(g) / 255), s.decode(float64(b) / 255)})
+		var out [3]uint8
+		for i, v := range lin {
+			out[i] = uint8(math.Round(srgbEncodeRef(v) * 255))
+		}
+		return out
+	}
+}
+
+// lab converts 8-bit sRGB to CIELAB (D65).
+func lab(c [3]uint8) [3]float64 {
+	xyz := mulVec(srgbSpace.toXYZ(), [3]float64{
+		srgbDecodeRef(float64(c[0]) / 255), srgbDecodeRef(float64(c[1]) / 255), srgbDecodeRef(float64(c[2]) / 255),
+	})
+	w := xyzOf(whiteD65)
+	f := func(t float64) float64 {
+		if t > 216.0/24389 {
+			return math.Cbrt(t)
+		}
+		return (24389.0/27*t + 16) / 116
+	}
+	fx, fy, fz := f(xyz[0]/w[0]), f(xyz[1]/w[1]), f(xyz[2]/w[2])
+	return [3]float64{116*fy - 16, 500 * (fx - fy), 200 * (fy - fz)}
+}
+
+func deltaE(a, b [3]uint8) float64 {
+	la, lb := lab(a), lab(b)
+	return math.Sqrt((la[0]-lb[0])*(la[0]-lb[0]) + (la[1]-lb[1])*(la[1]-lb[1]) + (la[2]-lb[2])*(la[2]-lb[2]))
+}
+
+func rgbAt(img image.Image, x, y int) [3]uint8 {
+	c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+	return [3]uint8{c.R, c.G, c.B}
+}
+
+// meanDeltaE compares every pixel of got with ref(pixel of src).
+func meanDeltaE(src, got image.Image, ref func(r, g, b uint8) [3]uint8) (mean, worst float64) {
+	b := src.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			s := rgbAt(src, x, y)
+			d := deltaE(rgbAt(got, x, y), ref(s[0], s[1], s[2]))
+			mean += d
+			worst = max(worst, d)
+		}
+	}
+	return mean / float64(b.Dx()*b.Dy()), worst
+}
+
+// patches returns a 36×36 image of 6×6×6 colour levels, each a 6×6 patch
+// (flat enough to survive JPEG), covering the gamut corners.
+func patches() *image.NRGBA {
+	levels := []uint8{0, 40, 96, 160, 220, 255}
+	img := image.NewNRGBA(image.Rect(0, 0, 36*6, 6*6))
+	for i := range 216 {
+		c := color.NRGBA{levels[i/36], levels[i/6%6], levels[i%6], 255}
+		px, py := i%36*6, i/36*6
+		for y := py; y < py+6; y++ {
+			for x := px; x < px+6; x++ {
+				img.SetNRGBA(x, y, c)
+			}
+		}
+	}
+	return img
+}
+
+func withICCInPNG(p, icc []byte) []byte { return pngWithICC(p, icc) }
+
+func TestProfileConversionToSRGB(t *testing.T) {
+	const maxMean, maxWorst = 0.35, 1.5 // CIE76 ΔE against the reference
+	src := patches()
+	containers := map[string]func(t testing.TB, icc []byte) []byte{
+		"png": func(t testing.TB, icc []byte) []byte { return withICCInPNG(encodePNG(t, src), icc) },
+		"jpeg": func(t testing.TB, icc []byte) []byte {
+			return jpegWithICC(encodeJPEG(t, src, 95), icc)
+		},
+		"webp": func(t testing.TB, icc []byte) []byte {
+			var buf bytes.Buffer
+			if err := EncodeWith(&buf, src, WebP, EncodeOptions{Quality: 95, ICC: icc}); err != nil {
+				t.Fatal(err)
+			}
+			return buf.Bytes()
+		},
+	}
+	for _, cs := range []colourSpace{displayP3, adobeRGB, proPhoto, rec2020} {
+		icc := iccFor(cs)
+		ref := cs.reference()
+		for _, container := range []string{"png", "jpeg", "webp"} {
+			t.Run(cs.name+"/"+container, func(t *testing.T) {
+				data := containers[container](t, icc)
+				kept, err := DecodeWith(bytes.NewReader(data), DecodeOptions{Color: KeepProfile})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(kept.ICC, icc) || kept.Converted {
+					t.Fatalf("KeepProfile: ICC of %d bytes (want %d), converted %v", len(kept.ICC), len(icc), kept.Converted)
+				}
+				conv, err := DecodeWith(bytes.NewReader(data), DecodeOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if conv.ICC != nil || !conv.Converted {
+					t.Fatalf("ConvertToSRGB: ICC %d bytes, converted %v", len(conv.ICC), conv.Converted)
+				}
+				// The reference starts from the pixels as stored (after any
+				// lossy coding), so only the conversion is measured.
+				mean, worst := meanDeltaE(kept.Image, conv.Image, ref)
+				naive, _ := meanDeltaE(kept.Image, kept.Image, ref)
+				t.Logf("%s in %s (%d-byte profile): mean ΔE %.3f, max %.3f; unconverted mean ΔE %.2f",
+					cs.name, container, len(icc), mean, worst, naive)
+				if mean > maxMean || worst > maxWorst {
+					t.Errorf("mean ΔE %.3f (limit %.2f), max %.3f (limit %.1f)", mean, maxMean, worst, maxWorst)
+				}
+				if naive < 2 {
+					t.Errorf("unconverted mean ΔE only %.2f: the test colours do not tell the spaces apart", naive)
+				}
+			})
+		}
+	}
+}
