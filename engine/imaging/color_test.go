@@ -333,3 +333,105 @@ func TestProfileConversionToSRGB(t *testing.T) {
 		}
 	}
 }
+
+func countAPP2(jpg []byte) int {
+	n := 0
+	for i := 2; i+4 <= len(jpg) && jpg[i] == 0xff && jpg[i+1] != 0xda; {
+		if jpg[i+1] == 0xe2 {
+			n++
+		}
+		i += 2 + int(binary.BigEndian.Uint16(jpg[i+2:]))
+	}
+	return n
+}
+
+// A profile not converted is embedded in the output: JPEG APP2 (split in
+// 64 KB segments), PNG iCCP, WebP ICCP; read back byte for byte.
+func TestEncodeEmbedsProfile(t *testing.T) {
+	src := patches()
+	for _, cs := range []colourSpace{displayP3, proPhoto} {
+		icc := iccFor(cs)
+		for _, format := range []string{JPEG, PNG, WebP} {
+			t.Run(cs.name+"/"+format, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := EncodeWith(&buf, src, format, EncodeOptions{ICC: icc}); err != nil {
+					t.Fatal(err)
+				}
+				d, err := DecodeWith(bytes.NewReader(buf.Bytes()), DecodeOptions{Color: KeepProfile})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(d.ICC, icc) {
+					t.Errorf("read back %d profile bytes, want the %d written", len(d.ICC), len(icc))
+				}
+				if format == JPEG {
+					if got, want := countAPP2(buf.Bytes()), (len(icc)+65518)/65519; got != want {
+						t.Errorf("%d APP2 segments, want %d", got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestProfilesNotConverted(t *testing.T) {
+	src := patches()
+	srgb := iccFor(colourSpace{
+		name: "sRGB", r: srgbSpace.r, g: srgbSpace.g, b: srgbSpace.b, w: whiteD65,
+		curve: displayP3.curve, // the sRGB curve
+	})
+	// A LUT-only RGB profile: A2B0 and no colorants.
+	lut := buildICC("RGB ", map[string][]byte{"wtpt": xyzTag(d50), "A2B0": []byte("mft2\x00\x00\x00\x00\x03\x03\x02\x00")})
+	cmykProfile := buildICC("CMYK", map[string][]byte{"A2B0": []byte("mft2\x00\x00\x00\x00\x04\x03\x02\x00")})
+	for _, tt := range []struct {
+		name    string
+		icc     []byte
+		wantICC bool // kept for the encoder to embed
+	}{
+		{"sRGB: nothing to do", srgb, false},
+		{"LUT-based RGB: kept", lut, true},
+		{"CMYK profile on RGB pixels: dropped", cmykProfile, false},
+		{"garbage: dropped", []byte("not a profile at all, really not"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := DecodeWith(bytes.NewReader(withICCInPNG(encodePNG(t, src), tt.icc)), DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Converted || (d.ICC != nil) != tt.wantICC {
+				t.Errorf("converted %v, ICC kept %v; want not converted, kept %v", d.Converted, d.ICC != nil, tt.wantICC)
+			}
+			if mean, _ := meanDeltaE(src, d.Image, func(r, g, b uint8) [3]uint8 { return [3]uint8{r, g, b} }); mean != 0 {
+				t.Errorf("pixels changed: mean ΔE %.3f", mean)
+			}
+		})
+	}
+}
+
+// A gray image with a gray (gamma 1.8) profile stays gray and is converted
+// along the neutral axis.
+func TestGrayProfile(t *testing.T) {
+	src := image.NewGray(image.Rect(0, 0, 256, 1))
+	for x := range 256 {
+		src.Pix[x] = uint8(x)
+	}
+	icc := buildICC("GRAY", map[string][]byte{"wtpt": xyzTag(d50), "kTRC": curvGammaTag(1.8)})
+	d, err := DecodeWith(bytes.NewReader(withICCInPNG(encodePNG(t, src), icc)), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := d.Image.(*image.Gray)
+	if !ok || !d.Converted {
+		t.Fatalf("decoded %T, converted %v; want *image.Gray, converted", d.Image, d.Converted)
+	}
+	worst := 0
+	for x := range 256 {
+		want := int(math.Round(srgbEncodeRef(math.Pow(float64(x)/255, 1.8)) * 255))
+		worst = max(worst, abs(int(g.Pix[x])-want))
+	}
+	if worst > 1 {
+		t.Errorf("gray conversion off by up to %d levels", worst)
+	}
+}
+
+func abs(v int) int { return max(v, -v) }
