@@ -106,8 +106,8 @@ func flatten(img image.Image, bg color.Color) image.Image {
 	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
 		return img
 	}
-	r, g, b, _ := bg.RGBA()
-	solid := color.RGBA64{uint16(r), uint16(g), uint16(b), 0xffff} // a background is opaque
+	c := color.NRGBA64Model.Convert(bg).(color.NRGBA64)
+	solid := color.RGBA64{c.R, c.G, c.B, 0xffff} // a background is opaque: its colour counts, not its alpha
 	bounds := img.Bounds()
 	dst := image.NewRGBA(bounds)
 	draw.Draw(dst, bounds, image.NewUniform(solid), image.Point{}, draw.Src)
