@@ -161,7 +161,11 @@ func decodePixels(format string, r io.Reader) (image.Image, error) {
 	case GIF:
 		return gif.Decode(r) // first frame only
 	case WebP:
-		return webp.Decode(r)
+		img, err := webp.Decode(r)
+		if err != nil {
+			return nil, err
+		}
+		return vp8ToNRGBA(img), nil
 	}
 	return nil, errorf(Unsupported, nil, "no decoder for %q", format)
 }

@@ -1,0 +1,162 @@
+package imaging
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"testing"
+)
+
+func TestCanEncode(t *testing.T) {
+	for format, want := range map[string]bool{JPEG: true, PNG: true, GIF: true, WebP: true, "avif": false, "source": false, "": false} {
+		if got := CanEncode(format); got != want {
+			t.Errorf("CanEncode(%q) = %v, want %v", format, got, want)
+		}
+	}
+}
+
+// WebP output, read back through Decode (golang.org/x/image/webp, with the
+// limited-range correction).
+func TestEncodeWebP(t *testing.T) {
+	photo := photoLike(320, 240)
+	disc := whiteDisc(64)
+	for _, tt := range []struct {
+		name     string
+		img      image.Image
+		quality  int
+		minPSNR  float64
+		wantSize bool // size smaller than at quality 95
+	}{
+		{"photo q90", photo, 90, 38, false},
+		{"photo q50", photo, 50, 30, true},
+		{"alpha disc q90", disc, 90, 30, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := EncodeWith(&buf, tt.img, WebP, EncodeOptions{Quality: tt.quality}); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Decode(bytes.NewReader(buf.Bytes()), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Bounds().Size() != tt.img.Bounds().Size() {
+				t.Fatalf("size %v, want %v", got.Bounds().Size(), tt.img.Bounds().Size())
+			}
+			p := psnr(tt.img, got)
+			t.Logf("%s: %d bytes, PSNR %.1f dB", tt.name, buf.Len(), p)
+			if p < tt.minPSNR {
+				t.Errorf("PSNR %.1f dB, want at least %.0f", p, tt.minPSNR)
+			}
+			if tt.wantSize {
+				var hq bytes.Buffer
+				if err := EncodeWith(&hq, tt.img, WebP, EncodeOptions{Quality: 95}); err != nil {
+					t.Fatal(err)
+				}
+				if buf.Len() >= hq.Len() {
+					t.Errorf("quality %d gives %d bytes, not fewer than %d at 95", tt.quality, buf.Len(), hq.Len())
+				}
+			}
+		})
+	}
+	var buf bytes.Buffer
+	if err := EncodeWith(&buf, photo, WebP, EncodeOptions{Quality: 101}); err == nil {
+		t.Error("quality 101 accepted")
+	}
+	// Transparency survives.
+	if err := EncodeWith(&buf, disc, WebP, EncodeOptions{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := Decode(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, a := got.At(0, 0).RGBA(); a != 0 {
+		t.Errorf("corner alpha %d, want 0", a)
+	}
+	if c := color.NRGBAModel.Convert(got.At(32, 32)).(color.NRGBA); c.A != 255 || c.R < 250 {
+		t.Errorf("centre %v, want opaque white", c)
+	}
+}
+
+// 16-bit sources are rounded, not truncated, to the 8 bits of the pipeline;
+// gray sources come out of a PNG as gray with every level.
+func TestDeepAndGrayTonalRange(t *testing.T) {
+	const w = 4096
+	g16 := image.NewGray16(image.Rect(0, 0, w, 1))
+	for x := range w {
+		g16.SetGray16(x, 0, color.Gray16{uint16(x * 65535 / (w - 1))})
+	}
+	img, _, err := Decode(bytes.NewReader(encodePNG(t, g16)), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := ToNRGBA(img)
+	worst, levels := 0.0, map[uint8]bool{}
+	for x := range w {
+		want := float64(g16.Gray16At(x, 0).Y) / 257
+		got := float64(n.Pix[4*x])
+		worst = max(worst, abs64(got-want))
+		levels[n.Pix[4*x]] = true
+	}
+	if worst > 0.5+1e-9 {
+		t.Errorf("16-bit to 8-bit error up to %.3f of a level, want at most 0.5", worst)
+	}
+	if len(levels) != 256 {
+		t.Errorf("%d distinct levels, want 256", len(levels))
+	}
+
+	// Through the pipeline's NRGBA and out as PNG: still gray, all levels.
+	var buf bytes.Buffer
+	if err := Encode(&buf, n, PNG, 0); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := Decode(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	og, ok := out.(*image.Gray)
+	if !ok {
+		t.Fatalf("gray source written as %T, want *image.Gray", out)
+	}
+	for x := range w {
+		if og.Pix[x] != n.Pix[4*x] {
+			t.Fatalf("level at %d changed: %d, want %d", x, og.Pix[x], n.Pix[4*x])
+		}
+	}
+	// A colour image is not mistaken for gray.
+	buf.Reset()
+	if err := Encode(&buf, ToNRGBA(quadrants(8, 8)), PNG, 0); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := Decode(bytes.NewReader(buf.Bytes()), Limits{}); out == nil || out.ColorModel() == color.GrayModel {
+		t.Error("colour image written as gray")
+	}
+}
+
+func abs64(v float64) float64 { return max(v, -v) }
+
+// Lossy WebP is limited-range YCbCr: black and white come back as black and
+// white, not as 16 and 235.
+func TestLossyWebPKeepsFullRange(t *testing.T) {
+	for _, v := range []uint8{0, 16, 128, 235, 255} {
+		src := image.NewNRGBA(image.Rect(0, 0, 16, 16))
+		for i := range src.Pix {
+			src.Pix[i] = v
+			if i%4 == 3 {
+				src.Pix[i] = 255
+			}
+		}
+		var buf bytes.Buffer
+		if err := EncodeWith(&buf, src, WebP, EncodeOptions{Quality: 100}); err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := Decode(bytes.NewReader(buf.Bytes()), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := img.At(8, 8); !nearRGBA(got, color.RGBA{v, v, v, 255}, 2) {
+			t.Errorf("gray %d came back as %v", v, got)
+		}
+	}
+}
