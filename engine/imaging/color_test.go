@@ -159,7 +159,9 @@ func buildICC(space string, tags map[string][]byte) []byte {
 	return out
 }
 
-func s15(v float64) []byte { return binary.BigEndian.AppendUint32(nil, uint32(int32(math.Round(v*65536)))) }
+func s15(v float64) []byte {
+	return binary.BigEndian.AppendUint32(nil, uint32(int32(math.Round(v*65536))))
+}
 
 func xyzTag(v [3]float64) []byte {
 	t := []byte("XYZ \x00\x00\x00\x00")

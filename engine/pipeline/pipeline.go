@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"io/fs"
 	"net/url"
@@ -65,6 +66,17 @@ type Options struct {
 	// Observe, when set, is told what became of every event (for metrics).
 	Observe func(Outcome)
 	Logger  hclog.Logger
+
+	// Color says what happens to an embedded ICC profile: converted to
+	// sRGB (the zero value), or kept and embedded in the outputs.
+	Color imaging.ColorPolicy
+	// Background is what JPEG outputs flatten transparency onto; nil is
+	// white.
+	Background color.Color
+	// Animate makes animated GIF sources give animated GIF outputs (every
+	// frame through the steps, timing kept), within Limits'
+	// MaxAnimationPixels. Otherwise only the first frame is used.
+	Animate bool
 }
 
 // Outcome is what became of one inbox event.
@@ -235,9 +247,15 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	// The header says how many pixels decoding will hold: wait for that
 	// much of the budget before decoding.
 	info, err := imaging.Probe(obj.File, p.opts.Limits)
+	dopts := imaging.DecodeOptions{Limits: p.opts.Limits, Color: p.opts.Color}
 	if err == nil {
+		need := int64(info.Width) * int64(info.Height)
+		if p.opts.Animate && info.Frames > 1 {
+			dopts.Animation = imaging.AllFrames
+			need = min(need*int64(info.Frames), p.opts.Budget.Max()) // the animation cap is imaging's to enforce
+		}
 		var release func()
-		release, err = p.opts.Budget.Acquire(ctx, int64(info.Width)*int64(info.Height))
+		release, err = p.opts.Budget.Acquire(ctx, need)
 		if err != nil {
 			return fmt.Errorf("wait for pixel budget for %q: %w", ev.Key, err)
 		}
@@ -245,9 +263,9 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 		_, err = obj.File.Seek(0, io.SeekStart)
 	}
 	t = time.Now()
-	var img image.Image
+	var src *imaging.Decoded
 	if err == nil {
-		img, info, err = imaging.Decode(obj.File, p.opts.Limits)
+		src, err = imaging.DecodeWith(obj.File, dopts)
 	}
 	if err != nil {
 		var ierr *imaging.Error
@@ -257,9 +275,10 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 		return fmt.Errorf("decode %q: %w", ev.Key, err)
 	}
 	rec.Timings.Decode = outbox.Millis(time.Since(t))
+	info = src.Info
 	rec.Source.Width, rec.Source.Height, rec.Source.Format = info.Width, info.Height, info.Format
 
-	rendered, err := p.render(ctx, &rec, r, img, info, out)
+	rendered, err := p.render(ctx, &rec, r, src, out)
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		return p.report(ctx, log, out, rec, outbox.StatusFailed, perm.code, perm.Error(), start)
@@ -314,36 +333,41 @@ func (e *permanentError) Unwrap() error { return e.err }
 // render produces every output of r from the one decoded source: each
 // output's steps run through the plugin host, in order, each on the result
 // of the one before.
-func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, img image.Image, info imaging.Info, out *Outcome) ([]renderedOutput, error) {
+func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, decoded *imaging.Decoded, out *Outcome) ([]renderedOutput, error) {
 	if out.Steps == nil {
 		out.Steps = map[string]time.Duration{}
 	}
+	info := decoded.Info
 	var transform, encode time.Duration
 	t := time.Now()
-	src := imaging.ToNRGBA(img)
+	src := imaging.ToNRGBA(decoded.Image)
 	transform += time.Since(t)
 	outs := make([]renderedOutput, 0, len(r.Outputs))
 	for _, o := range r.Outputs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t := time.Now()
-		dst := src
-		for _, st := range o.Plan() {
-			ts := time.Now()
-			next, err := p.step(ctx, rec.Source.Bucket, st, dst)
-			out.Steps[st.Op] += time.Since(ts)
+		format := o.TargetFormat(info.Format)
+		if decoded.Frames != nil && format == imaging.GIF {
+			written, body, err := p.renderAnimation(ctx, rec, o, decoded, out, &transform, &encode)
 			if err != nil {
-				return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
+				return nil, err
 			}
-			dst = next
+			outs = append(outs, renderedOutput{Output: written, body: body})
+			rec.Outputs = append(rec.Outputs, written)
+			continue
+		}
+		t := time.Now()
+		dst, err := p.runSteps(ctx, rec, o, src, out)
+		if err != nil {
+			return nil, err
 		}
 		transform += time.Since(t)
 
 		t = time.Now()
-		format := o.TargetFormat(info.Format)
 		var buf bytes.Buffer
-		if err := imaging.Encode(&buf, dst, format, o.Quality); err != nil {
+		eopts := imaging.EncodeOptions{Quality: o.Quality, ICC: decoded.ICC, Background: p.opts.Background}
+		if err := imaging.EncodeWith(&buf, dst, format, eopts); err != nil {
 			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
 		}
 		encode += time.Since(t)
@@ -362,6 +386,55 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 	rec.Timings.Transform = outbox.Millis(transform)
 	rec.Timings.Encode = outbox.Millis(encode)
 	return outs, nil
+}
+
+// runSteps runs the steps of output o, in order, each on the result of the
+// one before.
+func (p *Pipeline) runSteps(ctx context.Context, rec *outbox.Record, o recipe.Output, src *image.NRGBA, out *Outcome) (*image.NRGBA, error) {
+	dst := src
+	for _, st := range o.Plan() {
+		ts := time.Now()
+		next, err := p.step(ctx, rec.Source.Bucket, st, dst)
+		out.Steps[st.Op] += time.Since(ts)
+		if err != nil {
+			return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
+		}
+		dst = next
+	}
+	return dst, nil
+}
+
+// renderAnimation produces an animated output: every frame through the
+// steps, then one GIF with the source's timing and loop count.
+func (p *Pipeline) renderAnimation(ctx context.Context, rec *outbox.Record, o recipe.Output, decoded *imaging.Decoded, out *Outcome, transform, encode *time.Duration) (outbox.Output, []byte, error) {
+	t := time.Now()
+	frames := make([]imaging.Frame, len(decoded.Frames))
+	for i, fr := range decoded.Frames {
+		if err := ctx.Err(); err != nil {
+			return outbox.Output{}, nil, err
+		}
+		dst, err := p.runSteps(ctx, rec, o, fr.Image, out)
+		if err != nil {
+			return outbox.Output{}, nil, fmt.Errorf("frame %d: %w", i, err)
+		}
+		frames[i] = imaging.Frame{Image: dst, Delay: fr.Delay, Disposal: fr.Disposal}
+	}
+	*transform += time.Since(t)
+	t = time.Now()
+	var buf bytes.Buffer
+	if err := imaging.EncodeAnimation(&buf, frames, decoded.LoopCount); err != nil {
+		return outbox.Output{}, nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
+	}
+	*encode += time.Since(t)
+	b := frames[0].Image.Bounds()
+	return outbox.Output{
+		Name:        o.Name,
+		Key:         recipe.OutputKey(p.opts.OutputPrefix, rec.Source.Key, o, imaging.Ext(imaging.GIF)),
+		Width:       b.Dx(),
+		Height:      b.Dy(),
+		Format:      imaging.GIF,
+		ContentType: imaging.ContentType(imaging.GIF),
+	}, buf.Bytes(), nil
 }
 
 // step runs one plugin operation. Errors the plugin reports about the
