@@ -35,12 +35,12 @@ import (
 	"github.com/seed62486500/resizer/plugins/sdk"
 )
 
-const bucket = "images"
+const imgBucket = "images"
 
-// inProcess runs the built-in resize plugin in this process.
-type inProcess struct{ resize.Transformer }
+// inProcessResize runs the built-in resize plugin in this process.
+type inProcessResize struct{ resize.Transformer }
 
-func (p inProcess) Operation(op string) (sdk.Operation, string, bool) {
+func (p inProcessResize) Operation(op string) (sdk.Operation, string, bool) {
 	info, _ := p.Describe(context.Background())
 	for _, o := range info.Operations {
 		if o.Name == op {
@@ -50,14 +50,14 @@ func (p inProcess) Operation(op string) (sdk.Operation, string, bool) {
 	return sdk.Operation{}, "", false
 }
 
-type harness struct {
+type colourHarness struct {
 	s3  *s3.Client
 	sqs *sqs.Client
 	p   *pipeline.Pipeline
 	out string
 }
 
-func newHarness(t *testing.T, recipeYAML string, opts pipeline.Options) harness {
+func newColourHarness(t *testing.T, recipeYAML string, opts pipeline.Options) colourHarness {
 	t.Helper()
 	ctx := context.Background()
 	srv, err := awslocal.Start(ctx, awslocal.Options{})
@@ -71,7 +71,7 @@ func newHarness(t *testing.T, recipeYAML string, opts pipeline.Options) harness 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := clients.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := clients.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(imgBucket)}); err != nil {
 		t.Fatal(err)
 	}
 	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{
@@ -92,8 +92,8 @@ func newHarness(t *testing.T, recipeYAML string, opts pipeline.Options) harness 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.DefaultBucket, opts.OutputPrefix, opts.Plugins = bucket, "processed/", inProcess{}
-	return harness{
+	opts.DefaultBucket, opts.OutputPrefix, opts.Plugins = imgBucket, "processed/", inProcessResize{}
+	return colourHarness{
 		s3: clients.S3, sqs: clients.SQS, out: aws.ToString(q.QueueUrl),
 		p: pipeline.New(store, outbox.NewSender(clients.SQS, aws.ToString(q.QueueUrl), ""), set, opts),
 	}
@@ -101,10 +101,10 @@ func newHarness(t *testing.T, recipeYAML string, opts pipeline.Options) harness 
 
 // process uploads src under key, runs the pipeline on it and returns the
 // one output's body.
-func (h harness) process(t *testing.T, key string, src []byte) []byte {
+func (h colourHarness) process(t *testing.T, key string, src []byte) []byte {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(src)}); err != nil {
+	if _, err := h.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(imgBucket), Key: aws.String(key), Body: bytes.NewReader(src)}); err != nil {
 		t.Fatal(err)
 	}
 	if a := h.p.Handle(ctx, queue.Message{ID: "m-" + key, Body: key}); a != queue.Delete {
@@ -121,7 +121,7 @@ func (h harness) process(t *testing.T, key string, src []byte) []byte {
 	if rec.Status != outbox.StatusProcessed || len(rec.Outputs) != 1 {
 		t.Fatalf("record %+v", rec)
 	}
-	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(rec.Outputs[0].Key)})
+	obj, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(imgBucket), Key: aws.String(rec.Outputs[0].Key)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func withICCP(p, icc []byte) []byte {
 	return append(append(append([]byte{}, p[:33]...), chunk...), p[33:]...)
 }
 
-func encodePNG(t *testing.T, img image.Image) []byte {
+func pngBytes(t *testing.T, img image.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -188,7 +188,7 @@ func encodePNG(t *testing.T, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-func solid(w, h int, c color.NRGBA) *image.NRGBA {
+func solidNRGBA(w, h int, c color.NRGBA) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for i := 0; i < len(img.Pix); i += 4 {
 		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
@@ -206,7 +206,7 @@ outputs:
 
 func TestPipelineColourProfile(t *testing.T) {
 	icc := linearSRGB()
-	src := withICCP(encodePNG(t, solid(32, 32, color.NRGBA{128, 64, 200, 255})), icc)
+	src := withICCP(pngBytes(t, solidNRGBA(32, 32, color.NRGBA{128, 64, 200, 255})), icc)
 	enc := func(v float64) uint8 {
 		v /= 255
 		if v <= 0.0031308 {
@@ -224,7 +224,7 @@ func TestPipelineColourProfile(t *testing.T) {
 		{"keep embeds the profile", imaging.KeepProfile, color.NRGBA{128, 64, 200, 255}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, pngRecipe, pipeline.Options{Color: tt.policy})
+			h := newColourHarness(t, pngRecipe, pipeline.Options{Color: tt.policy})
 			out := h.process(t, "photo.png", src)
 			d, err := imaging.DecodeWith(bytes.NewReader(out), imaging.DecodeOptions{Color: imaging.KeepProfile})
 			if err != nil {
@@ -234,7 +234,7 @@ func TestPipelineColourProfile(t *testing.T) {
 				t.Errorf("width %d, want 16", d.Info.Width)
 			}
 			got := color.NRGBAModel.Convert(d.Image.At(8, 8)).(color.NRGBA)
-			if diff(got.R, tt.want.R) > 1 || diff(got.G, tt.want.G) > 1 || diff(got.B, tt.want.B) > 1 {
+			if absDiff8(got.R, tt.want.R) > 1 || absDiff8(got.G, tt.want.G) > 1 || absDiff8(got.B, tt.want.B) > 1 {
 				t.Errorf("pixel %v, want %v", got, tt.want)
 			}
 			if tt.wantICC != bytes.Equal(d.ICC, icc) {
@@ -244,7 +244,7 @@ func TestPipelineColourProfile(t *testing.T) {
 	}
 }
 
-func diff(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
+func absDiff8(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
 
 func TestPipelineJPEGBackground(t *testing.T) {
 	const jpegRecipe = `name: t
@@ -255,7 +255,7 @@ outputs:
     format: jpeg
     quality: 95
 `
-	src := encodePNG(t, solid(32, 32, color.NRGBA{})) // fully transparent
+	src := pngBytes(t, solidNRGBA(32, 32, color.NRGBA{})) // fully transparent
 	for _, tt := range []struct {
 		name string
 		bg   color.Color
@@ -265,13 +265,13 @@ outputs:
 		{"configured", color.NRGBA{200, 30, 40, 255}, color.NRGBA{200, 30, 40, 255}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, jpegRecipe, pipeline.Options{Background: tt.bg})
+			h := newColourHarness(t, jpegRecipe, pipeline.Options{Background: tt.bg})
 			img, _, err := imaging.Decode(bytes.NewReader(h.process(t, "clear.png", src)), imaging.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := color.NRGBAModel.Convert(img.At(8, 8)).(color.NRGBA)
-			if diff(got.R, tt.want.R) > 4 || diff(got.G, tt.want.G) > 4 || diff(got.B, tt.want.B) > 4 {
+			if absDiff8(got.R, tt.want.R) > 4 || absDiff8(got.G, tt.want.G) > 4 || absDiff8(got.B, tt.want.B) > 4 {
 				t.Errorf("pixel %v, want %v", got, tt.want)
 			}
 		})
@@ -308,7 +308,7 @@ outputs:
 		{"animated", true, []int{5, 15, 25}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, gifRecipe, pipeline.Options{Animate: tt.animate})
+			h := newColourHarness(t, gifRecipe, pipeline.Options{Animate: tt.animate})
 			out, err := gif.DecodeAll(bytes.NewReader(h.process(t, "anim.gif", buf.Bytes())))
 			if err != nil {
 				t.Fatal(err)
