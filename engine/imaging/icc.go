@@ -84,7 +84,10 @@ var d50 = [3]float64{0.9642, 1.0, 0.8249}
 // parseICC reads a matrix/TRC RGB or a gray TRC profile. ok is false for
 // anything else (see the file comment), or for a malformed profile.
 func parseICC(b []byte) (p iccProfile, ok bool) {
-	if len(b) < 132 || int(binary.BigEndian.Uint32(b)) > len(b) || string(b[36:40]) != "acsp" {
+	if len(b) < 132 || string(b[36:40]) != "acsp" {
+		return p, false
+	}
+	if size := binary.BigEndian.Uint32(b); size < 132 || uint64(size) > uint64(len(b)) {
 		return p, false
 	}
 	b = b[:binary.BigEndian.Uint32(b)]
