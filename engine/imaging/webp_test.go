@@ -160,3 +160,24 @@ func TestLossyWebPKeepsFullRange(t *testing.T) {
 		}
 	}
 }
+
+// Jobs run concurrently, so the encoder is used from several goroutines.
+func TestEncodeWebPConcurrently(t *testing.T) {
+	src := photoLike(200, 150)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			var buf bytes.Buffer
+			err := EncodeWith(&buf, src, WebP, EncodeOptions{Quality: 80})
+			if err == nil {
+				_, _, err = Decode(bytes.NewReader(buf.Bytes()), Limits{})
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
