@@ -1,5 +1,5 @@
-// Package imaging decodes untrusted images, applies EXIF orientation,
-// resizes and re-encodes them.
+// Package imaging decodes untrusted images, applies EXIF orientation and
+// ICC colour profiles, resizes and re-encodes them.
 //
 // Every input is treated as hostile: the format is sniffed from magic bytes,
 // dimensions are read with DecodeConfig and checked against Limits before any
