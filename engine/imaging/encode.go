@@ -16,13 +16,13 @@ import (
 	"golang.org/x/image/draw"
 )
 
-// DefaultQuality is the JPEG and WebP quality used when given 0.
+// DefaultQuality is the JPEG, WebP and AVIF quality used when given 0.
 const DefaultQuality = 85
 
 // EncodeOptions configure EncodeWith. The zero value is JPEG/WebP quality
 // DefaultQuality, no profile (sRGB), flattening on white.
 type EncodeOptions struct {
-	Quality int // JPEG and WebP, 1..100; 0 means DefaultQuality
+	Quality int // JPEG, WebP and AVIF, 1..100; 0 means DefaultQuality
 	// ICC is embedded in the output (JPEG APP2, PNG iCCP, WebP ICCP) when
 	// set: the profile the pixels are in (Decoded.ICC). GIF has no place
 	// for it; the pixels are written as they are.
@@ -32,20 +32,21 @@ type EncodeOptions struct {
 	Background color.Color
 }
 
-// Encode writes img in format with quality q: see EncodeWith.
+// Encode writes img in format with quality: see EncodeWith.
 func Encode(w io.Writer, img image.Image, format string, quality int) error {
 	return EncodeWith(w, img, format, EncodeOptions{Quality: quality})
 }
 
-// EncodeWith writes img in format (JPEG, PNG, GIF, or WebP when CanEncode
-// says so).
+// EncodeWith writes img in format: JPEG, PNG, GIF, WebP or AVIF (see
+// CanEncode).
 //
 // JPEG: anything with transparency is flattened onto opts.Background
 // first. JPEG and PNG: opaque images whose pixels are all gray are written
 // as gray. GIF: an *image.Paletted is
 // written as is; anything else is quantised to a median-cut palette of the
 // image's own colours with Floyd-Steinberg dithering, pixels under 50% alpha
-// becoming the transparent index. WebP: lossy at opts.Quality, with alpha.
+// becoming the transparent index. WebP and AVIF: lossy at opts.Quality,
+// with alpha.
 // No EXIF is written: pixels are upright already. Errors from w are
 // returned as is.
 func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions) error {
@@ -53,7 +54,7 @@ func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions)
 	if quality == 0 {
 		quality = DefaultQuality
 	}
-	if (format == JPEG || format == WebP) && (quality < 1 || quality > 100) {
+	if (format == JPEG || format == WebP || format == AVIF) && (quality < 1 || quality > 100) {
 		return fmt.Errorf("imaging: %s quality %d outside 1..100", format, quality)
 	}
 	switch format {
@@ -93,6 +94,8 @@ func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions)
 		return gif.Encode(w, p, &gif.Options{NumColors: len(p.Palette)})
 	case WebP:
 		return encodeWebP(w, img, quality, profileFor(ToNRGBA(img), opts.ICC))
+	case AVIF:
+		return encodeAVIF(w, img, quality, opts.ICC)
 	}
 	return errorf(Unsupported, nil, "cannot encode unknown format %q", format)
 }

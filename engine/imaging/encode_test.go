@@ -58,7 +58,7 @@ func TestEncodeJPEGQuality(t *testing.T) {
 }
 
 func TestEncodeUnsupported(t *testing.T) {
-	for _, format := range []string{"avif", "bmp", ""} {
+	for _, format := range []string{"heic", "bmp", ""} {
 		if CanEncode(format) {
 			t.Errorf("CanEncode(%q) = true", format)
 		}
@@ -162,6 +162,7 @@ func TestContentTypeAndExt(t *testing.T) {
 		{PNG, "image/png", "png"},
 		{GIF, "image/gif", "gif"},
 		{WebP, "image/webp", "webp"},
+		{AVIF, "image/avif", "avif"},
 		{"tiff", "application/octet-stream", ""},
 	}
 	for _, tt := range tests {

@@ -6,18 +6,47 @@ import (
 	"image"
 	"io"
 
+	"github.com/gen2brain/avif"
 	"github.com/gen2brain/webp"
 )
 
 // CanEncode reports whether Encode can write format: JPEG, PNG and GIF
-// always; WebP through a WebAssembly build of libwebp that needs no cgo.
-// A recipe asking for anything else should be refused when it is checked.
+// always; WebP and AVIF through WebAssembly builds of libwebp and of
+// libavif with libaom, which need no cgo. A recipe asking for anything else
+// should be refused when it is checked.
+//
+// AVIF is slow: about 2 s for a 1600×1200 output on one core, plus about
+// 3 s once per process to compile the encoder; WebP takes 0.25 s.
 func CanEncode(format string) bool {
 	switch format {
-	case JPEG, PNG, GIF, WebP:
+	case JPEG, PNG, GIF, WebP, AVIF:
 		return true
 	}
 	return false
+}
+
+// avifSpeed is libaom's speed (0 slowest .. 10 fastest). At 1600×1200,
+// speed 10 took 2.1 s and speed 8 3.6 s for the same size and 0.1 dB.
+const avifSpeed = 10
+
+// encodeAVIF writes AVIF. The library writes no ICC profile, so pixels in
+// another profile are converted to sRGB first; a profile that cannot be
+// converted is an error rather than wrong colours.
+func encodeAVIF(w io.Writer, img image.Image, quality int, icc []byte) error {
+	if icc != nil {
+		var still []byte
+		img, still, _ = applyProfile(img, icc, ConvertToSRGB)
+		if still != nil {
+			return errorf(Unsupported, nil, "avif output cannot carry the source's ICC profile, and it is not one that converts to sRGB")
+		}
+	}
+	var buf bytes.Buffer
+	opts := avif.Options{Quality: quality, QualityAlpha: quality, Speed: avifSpeed, ChromaSubsampling: image.YCbCrSubsampleRatio420}
+	if err := avif.Encode(&buf, ToNRGBA(img), opts); err != nil {
+		return errorf(Unsupported, err, "avif encoder")
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // webpMethod is libwebp's speed/size trade-off (0 fastest .. 6 smallest).

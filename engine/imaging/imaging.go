@@ -18,6 +18,7 @@ const (
 	PNG  = "png"
 	GIF  = "gif"
 	WebP = "webp"
+	AVIF = "avif" // output only
 )
 
 // Defaults applied to zero-valued Limits fields.
@@ -71,6 +72,8 @@ func ContentType(format string) string {
 		return "image/gif"
 	case WebP:
 		return "image/webp"
+	case AVIF:
+		return "image/avif"
 	}
 	return "application/octet-stream"
 }
@@ -81,7 +84,7 @@ func Ext(format string) string {
 	switch format {
 	case JPEG:
 		return "jpg"
-	case PNG, GIF, WebP:
+	case PNG, GIF, WebP, AVIF:
 		return format
 	}
 	return ""

@@ -5,10 +5,12 @@ import (
 	"image"
 	"image/color"
 	"testing"
+
+	"github.com/gen2brain/avif"
 )
 
 func TestCanEncode(t *testing.T) {
-	for format, want := range map[string]bool{JPEG: true, PNG: true, GIF: true, WebP: true, "avif": false, "source": false, "": false} {
+	for format, want := range map[string]bool{JPEG: true, PNG: true, GIF: true, WebP: true, AVIF: true, "heic": false, "source": false, "": false} {
 		if got := CanEncode(format); got != want {
 			t.Errorf("CanEncode(%q) = %v, want %v", format, got, want)
 		}
@@ -179,5 +181,44 @@ func TestEncodeWebPConcurrently(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// AVIF output, read back with the same library's decoder (Decode does not
+// take AVIF input).
+func TestEncodeAVIF(t *testing.T) {
+	photo := photoLike(96, 64)
+	var buf bytes.Buffer
+	if err := EncodeWith(&buf, photo, AVIF, EncodeOptions{Quality: 70}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := avif.Decode(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := psnr(photo, got)
+	t.Logf("avif q70: %d bytes, PSNR %.1f dB", buf.Len(), p)
+	if got.Bounds().Size() != photo.Bounds().Size() || p < 32 {
+		t.Errorf("size %v, PSNR %.1f dB; want %v, at least 32 dB", got.Bounds().Size(), p, photo.Bounds().Size())
+	}
+
+	// Pixels in a convertible profile are converted, since AVIF gets none.
+	buf.Reset()
+	src := patches()
+	if err := EncodeWith(&buf, src, AVIF, EncodeOptions{Quality: 90, ICC: iccFor(displayP3)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = avif.Decode(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	mean, _ := meanDeltaE(src, got, displayP3.reference())
+	t.Logf("avif from Display P3: mean ΔE %.2f against the converted reference", mean)
+	if mean > 1.5 {
+		t.Errorf("mean ΔE %.2f: the pixels were not converted", mean)
+	}
+	// A profile that cannot be converted cannot be honoured.
+	lut := buildICC("RGB ", map[string][]byte{"A2B0": []byte("mft2\x00\x00\x00\x00\x03\x03\x02\x00")})
+	if err := EncodeWith(&buf, src, AVIF, EncodeOptions{ICC: lut}); kindOf(t, err) != Unsupported {
+		t.Errorf("LUT profile: err %v, want Unsupported", err)
 	}
 }
