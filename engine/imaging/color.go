@@ -147,3 +147,17 @@ func (l inputLUT) at16(v uint16) float64 {
 	f := p - float64(i)
 	return l.t[i]*(1-f) + l.t[i+1]*f
 }
+
+// ToSRGB converts img, whose pixels are in the profile icc (Decoded.ICC of
+// an image decoded with KeepProfile), to sRGB when the profile is one this
+// package converts. It returns the result and the profile the result is
+// still in: nil once converted, icc when it could not be. A caller whose
+// outputs differ in their colour policy decodes once with KeepProfile and
+// calls this for the outputs that want sRGB.
+func ToSRGB(img image.Image, icc []byte) (image.Image, []byte) {
+	if icc == nil {
+		return img, nil
+	}
+	out, still, _ := applyProfile(img, icc, ConvertToSRGB)
+	return out, still
+}

@@ -437,3 +437,28 @@ func TestGrayProfile(t *testing.T) {
 }
 
 func abs(v int) int { return max(v, -v) }
+
+// Decoding with KeepProfile and converting afterwards gives the pixels that
+// decoding with ConvertToSRGB gives (orientation applied first or not).
+func TestToSRGBAfterKeep(t *testing.T) {
+	icc := iccFor(adobeRGB)
+	data := withAPP1(jpegWithICC(encodeJPEG(t, patches(), 90), icc), exifAPP1(tiffWithOrientation(littleEndian, 6)))
+	kept, err := DecodeWith(bytes.NewReader(data), DecodeOptions{Color: KeepProfile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := DecodeWith(bytes.NewReader(data), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, still := ToSRGB(kept.Image, kept.ICC)
+	if still != nil {
+		t.Fatal("profile not converted")
+	}
+	if mean, worst := meanDeltaE(conv.Image, late, func(r, g, b uint8) [3]uint8 { return [3]uint8{r, g, b} }); worst > 0.5 {
+		t.Errorf("converted after decoding differs from converted while decoding: mean ΔE %.3f, max %.3f", mean, worst)
+	}
+	if img, still := ToSRGB(kept.Image, nil); img != kept.Image || still != nil {
+		t.Error("no profile: image changed")
+	}
+}
