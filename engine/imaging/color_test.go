@@ -462,3 +462,21 @@ func TestToSRGBAfterKeep(t *testing.T) {
 		t.Error("no profile: image changed")
 	}
 }
+
+// GIF cannot carry a profile: kept pixels are converted on the way out.
+func TestGIFOutputConvertsKeptProfile(t *testing.T) {
+	src := patches()
+	var buf bytes.Buffer
+	if err := EncodeWith(&buf, src, GIF, EncodeOptions{ICC: iccFor(displayP3)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := Decode(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, _ := meanDeltaE(src, got, displayP3.reference())
+	t.Logf("gif from Display P3: mean ΔE %.2f (palette of 216 patch colours)", mean)
+	if mean > 1 {
+		t.Errorf("mean ΔE %.2f: pixels not converted", mean)
+	}
+}

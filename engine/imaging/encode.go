@@ -24,8 +24,9 @@ const DefaultQuality = 85
 type EncodeOptions struct {
 	Quality int // JPEG, WebP and AVIF, 1..100; 0 means DefaultQuality
 	// ICC is embedded in the output (JPEG APP2, PNG iCCP, WebP ICCP) when
-	// set: the profile the pixels are in (Decoded.ICC). GIF has no place
-	// for it; the pixels are written as they are.
+	// set: the profile the pixels are in (Decoded.ICC). GIF and AVIF have
+	// no place for it: their pixels are converted to sRGB first where the
+	// profile allows (AVIF fails where it does not).
 	ICC []byte
 	// Background is what transparency is flattened onto for formats that
 	// have none (JPEG). Nil means opaque white.
@@ -87,6 +88,9 @@ func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions)
 		_, err := w.Write(pngWithICC(buf.Bytes(), icc))
 		return err
 	case GIF:
+		if opts.ICC != nil {
+			img, _ = ToSRGB(img, opts.ICC) // GIF has no place for a profile
+		}
 		p, ok := img.(*image.Paletted)
 		if !ok || len(p.Palette) == 0 || len(p.Palette) > 256 {
 			p = quantize(img, 256)

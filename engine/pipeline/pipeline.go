@@ -368,7 +368,7 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 		var buf bytes.Buffer
 		eopts := imaging.EncodeOptions{Quality: o.Quality, ICC: decoded.ICC, Background: p.opts.Background}
 		if err := imaging.EncodeWith(&buf, dst, format, eopts); err != nil {
-			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
+			return nil, encodeError(o.Name, rec.Source.Key, err)
 		}
 		encode += time.Since(t)
 		b := dst.Bounds()
@@ -423,7 +423,7 @@ func (p *Pipeline) renderAnimation(ctx context.Context, rec *outbox.Record, o re
 	t = time.Now()
 	var buf bytes.Buffer
 	if err := imaging.EncodeAnimation(&buf, frames, decoded.LoopCount); err != nil {
-		return outbox.Output{}, nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
+		return outbox.Output{}, nil, encodeError(o.Name, rec.Source.Key, err)
 	}
 	*encode += time.Since(t)
 	b := frames[0].Image.Bounds()
@@ -435,6 +435,17 @@ func (p *Pipeline) renderAnimation(ctx context.Context, rec *outbox.Record, o re
 		Format:      imaging.GIF,
 		ContentType: imaging.ContentType(imaging.GIF),
 	}, buf.Bytes(), nil
+}
+
+// encodeError wraps an encoder failure. One about the image (an output
+// format that cannot carry it) is permanent: the same bytes fail again.
+func encodeError(output, key string, err error) error {
+	err = fmt.Errorf("encode output %q of %q: %w", output, key, err)
+	var ierr *imaging.Error
+	if errors.As(err, &ierr) {
+		return &permanentError{imageErrorCode(ierr), err}
+	}
+	return err
 }
 
 // step runs one plugin operation. Errors the plugin reports about the
