@@ -480,3 +480,76 @@ func TestGIFOutputConvertsKeptProfile(t *testing.T) {
 		t.Errorf("mean ΔE %.2f: pixels not converted", mean)
 	}
 }
+
+// An old v2 profile without chad, whose colorants are relative to its own
+// D65 white, is adapted to D50 and converts like the modern profile.
+func TestV2ProfileWithoutChad(t *testing.T) {
+	m := adobeRGB.toXYZ() // under D65, not adapted
+	tags := map[string][]byte{
+		"wtpt": xyzTag(xyzOf(whiteD65)),
+		"rTRC": adobeRGB.curve(0), "gTRC": adobeRGB.curve(1), "bTRC": adobeRGB.curve(2),
+	}
+	for c, sig := range []string{"rXYZ", "gXYZ", "bXYZ"} {
+		tags[sig] = xyzTag([3]float64{m[0][c], m[1][c], m[2][c]})
+	}
+	src := patches()
+	d, err := DecodeWith(bytes.NewReader(withICCInPNG(encodePNG(t, src), buildICC("RGB ", tags))), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, worst := meanDeltaE(src, d.Image, adobeRGB.reference())
+	t.Logf("v2 Adobe RGB without chad: mean ΔE %.3f, max %.3f", mean, worst)
+	if !d.Converted || mean > 0.35 || worst > 1.5 {
+		t.Errorf("converted %v, mean ΔE %.3f, max %.3f", d.Converted, mean, worst)
+	}
+}
+
+// Every parametric curve type against its ICC definition.
+func TestParametricCurves(t *testing.T) {
+	g, a, b, c, d, e, f := 2.2, 0.9, 0.1, 0.3, 0.2, 0.05, 0.02
+	pow := func(v float64) float64 { return math.Pow(max(v, 0), g) }
+	for _, tt := range []struct {
+		kind   uint16
+		params []float64
+		want   func(x float64) float64
+	}{
+		{0, []float64{g}, func(x float64) float64 { return pow(x) }},
+		{1, []float64{g, a, b}, func(x float64) float64 {
+			if x >= -b/a {
+				return pow(a*x + b)
+			}
+			return 0
+		}},
+		{2, []float64{g, a, b, c}, func(x float64) float64 {
+			if x >= -b/a {
+				return pow(a*x+b) + c
+			}
+			return c
+		}},
+		{3, []float64{g, a, b, c, d}, func(x float64) float64 {
+			if x >= d {
+				return pow(a*x + b)
+			}
+			return c * x
+		}},
+		{4, []float64{g, a, b, c, d, e, f}, func(x float64) float64 {
+			if x >= d {
+				return pow(a*x+b) + e
+			}
+			return c*x + f
+		}},
+	} {
+		curve, ok := parseCurve(paraTag(tt.kind, tt.params...))
+		if !ok {
+			t.Fatalf("type %d not parsed", tt.kind)
+		}
+		for _, x := range []float64{0, 0.05, 0.19, 0.21, 0.5, 0.9, 1} {
+			if got, want := curve.eval(x), tt.want(x); math.Abs(got-want) > 1e-4 {
+				t.Errorf("type %d at %.2f = %.5f, want %.5f", tt.kind, x, got, want)
+			}
+		}
+	}
+	if _, ok := parseCurve(paraTag(5, 1)); ok {
+		t.Error("type 5 accepted")
+	}
+}
