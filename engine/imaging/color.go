@@ -101,9 +101,10 @@ func (p *iccProfile) toSRGB(img image.Image) (image.Image, bool) {
 		return dst, true
 	}
 	dst := ToNRGBA(img)
-	if dst == img {
-		dst = image.NewNRGBA(dst.Rect)
-		copy(dst.Pix, img.(*image.NRGBA).Pix)
+	if sharesPixels(img, dst) { // converted in place below: never touch the caller's image
+		own := image.NewNRGBA(dst.Rect)
+		copy(own.Pix, dst.Pix)
+		dst = own
 	}
 	for y := range b.Dy() {
 		d := dst.Pix[y*dst.Stride:][:4*b.Dx()]
@@ -112,6 +113,20 @@ func (p *iccProfile) toSRGB(img image.Image) (image.Image, bool) {
 		}
 	}
 	return dst, true
+}
+
+// sharesPixels tells whether ToNRGBA returned a view of img's own pixels.
+func sharesPixels(img image.Image, n *image.NRGBA) bool {
+	if len(n.Pix) == 0 {
+		return false
+	}
+	switch m := img.(type) {
+	case *image.NRGBA:
+		return len(m.Pix) > 0 && &m.Pix[0] == &n.Pix[0]
+	case *image.RGBA:
+		return len(m.Pix) > 0 && &m.Pix[0] == &n.Pix[0]
+	}
+	return false
 }
 
 // inputLUT holds a tone curve sampled for 8-bit input (256 entries, exact)

@@ -451,9 +451,14 @@ func TestToSRGBAfterKeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := ToNRGBA(kept.Image)
+	before = &image.NRGBA{Pix: append([]uint8(nil), before.Pix...), Stride: before.Stride, Rect: before.Rect}
 	late, still := ToSRGB(kept.Image, kept.ICC)
 	if still != nil {
 		t.Fatal("profile not converted")
+	}
+	if mean, _ := meanDeltaE(before, kept.Image, func(r, g, b uint8) [3]uint8 { return [3]uint8{r, g, b} }); mean != 0 {
+		t.Errorf("ToSRGB changed the image it was given (mean ΔE %.3f)", mean)
 	}
 	if mean, worst := meanDeltaE(conv.Image, late, func(r, g, b uint8) [3]uint8 { return [3]uint8{r, g, b} }); worst > 0.5 {
 		t.Errorf("converted after decoding differs from converted while decoding: mean ΔE %.3f, max %.3f", mean, worst)
