@@ -42,7 +42,7 @@ func encodeAVIF(w io.Writer, img image.Image, quality int, icc []byte) error {
 	}
 	var buf bytes.Buffer
 	opts := avif.Options{Quality: quality, QualityAlpha: quality, Speed: avifSpeed, ChromaSubsampling: image.YCbCrSubsampleRatio420}
-	if err := avif.Encode(&buf, ToNRGBA(img), opts); err != nil {
+	if err := avif.Encode(&buf, tightNRGBA(img), opts); err != nil {
 		return errorf(Unsupported, err, "avif encoder")
 	}
 	_, err := w.Write(buf.Bytes())
@@ -59,7 +59,7 @@ const webpMethod = 1
 // profile is added as an ICCP chunk, which needs the extended (VP8X) layout.
 func encodeWebP(w io.Writer, img image.Image, quality int, icc []byte) error {
 	var buf bytes.Buffer
-	if err := webp.Encode(&buf, ToNRGBA(img), webp.Options{Quality: quality, Method: webpMethod}); err != nil {
+	if err := webp.Encode(&buf, tightNRGBA(img), webp.Options{Quality: quality, Method: webpMethod}); err != nil {
 		return errorf(Unsupported, err, "webp encoder")
 	}
 	out := buf.Bytes()
@@ -113,4 +113,19 @@ func webpWithICC(file, icc []byte, w, h int) []byte {
 	out = append(out, body...)
 	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
 	return out
+}
+
+// tightNRGBA is ToNRGBA with rows packed end to end, the layout both
+// WebAssembly encoders copy in without looking at the stride.
+func tightNRGBA(img image.Image) *image.NRGBA {
+	n := ToNRGBA(img)
+	w, h := n.Rect.Dx(), n.Rect.Dy()
+	if n.Stride == 4*w && len(n.Pix) == 4*w*h {
+		return n
+	}
+	t := image.NewNRGBA(image.Rectangle{Max: n.Rect.Size()})
+	for y := range h {
+		copy(t.Pix[y*t.Stride:][:4*w], n.Pix[y*n.Stride:])
+	}
+	return t
 }

@@ -222,3 +222,21 @@ func TestEncodeAVIF(t *testing.T) {
 		t.Errorf("LUT profile: err %v, want Unsupported", err)
 	}
 }
+
+// An image whose rows are further apart than its width (a sub-image) is
+// encoded as the picture it shows.
+func TestEncodeWebPSubImage(t *testing.T) {
+	big := ToNRGBA(quadrants(64, 64))
+	sub := big.SubImage(image.Rect(0, 0, 32, 32)).(*image.NRGBA) // the red quadrant, stride of 64 pixels
+	var buf bytes.Buffer
+	if err := EncodeWith(&buf, sub, WebP, EncodeOptions{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := Decode(bytes.NewReader(buf.Bytes()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := psnr(sub, img); p < 30 {
+		t.Errorf("PSNR %.1f dB against the sub-image", p)
+	}
+}
