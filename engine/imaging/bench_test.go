@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"io"
 	"sync"
 	"testing"
 )
@@ -41,5 +42,25 @@ func BenchmarkResizeCatmullRom12MPto1600(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Resize(src, w, h)
+	}
+}
+
+func BenchmarkEncodeWebP12MP(b *testing.B) {
+	src := ToNRGBA(photoLike(4000, 3000))
+	for b.Loop() {
+		if err := Encode(io.Discard, src, WebP, 82); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkConvertDisplayP3ToSRGB12MP(b *testing.B) {
+	src := ToNRGBA(photoLike(4000, 3000))
+	p, ok := parseICC(iccFor(displayP3))
+	if !ok {
+		b.Fatal("profile not parsed")
+	}
+	for b.Loop() {
+		p.toSRGB(src)
 	}
 }

@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"bytes"
 	"image"
 	"image/gif"
 	"image/jpeg"
@@ -11,30 +12,98 @@ import (
 	"golang.org/x/image/webp"
 )
 
+// AnimationPolicy says what Decode does with an animated GIF.
+type AnimationPolicy int
+
+const (
+	// FirstFrame (the default) decodes only the first frame.
+	FirstFrame AnimationPolicy = iota
+	// AllFrames decodes every frame into Decoded.Frames, under
+	// Limits.MaxAnimationPixels.
+	AllFrames
+)
+
+// DecodeOptions configure DecodeWith. The zero value converts colours to
+// sRGB and decodes the first frame, under the default Limits.
+type DecodeOptions struct {
+	Limits    Limits
+	Color     ColorPolicy
+	Animation AnimationPolicy
+}
+
+// Decoded is an image ready for the pipeline: upright, at origin (0,0).
+type Decoded struct {
+	Image image.Image // the still image, or the first frame
+	Info  Info
+	// ICC is the profile the pixels are in when they are not sRGB: a
+	// profile that was not converted (KeepProfile, or one this package
+	// cannot convert). Encoders should embed it. Nil for sRGB.
+	ICC []byte
+	// Converted is true when the pixels were converted from an embedded
+	// profile to sRGB.
+	Converted bool
+	// Frames holds every frame of an animated GIF decoded with AllFrames,
+	// each composited on the full logical screen as a viewer shows it
+	// (disposal applied). Nil otherwise. Frames[0].Image is Image.
+	Frames    []Frame
+	LoopCount int // as in gif.GIF: 0 loops forever, -1 plays once
+}
+
+// Frame is one frame of an animation, as displayed.
+type Frame struct {
+	Image    *image.NRGBA
+	Delay    int  // in 1/100 s, as GIF stores it
+	Disposal byte // the source's disposal method (gif.DisposalNone, ...)
+}
+
 // Decode probes r (see Probe), refuses it if it breaks lim, then decodes the
-// pixels: the first frame for GIF, composited onto a transparent canvas of
-// the logical screen size when the frame is smaller. The EXIF orientation is
-// applied, so the result is upright, and its bounds start at (0,0).
-//
-// The concrete type is whatever the decoder produced (*image.YCbCr for most
-// JPEGs, *image.NRGBA for PNG with alpha, ...) when no rotation was needed,
-// and *image.RGBA when one was.
+// pixels with the default DecodeOptions: see DecodeWith.
 func Decode(r io.ReadSeeker, lim Limits) (image.Image, Info, error) {
-	src, err := newSource(r)
+	d, err := DecodeWith(r, DecodeOptions{Limits: lim})
 	if err != nil {
 		return nil, Info{}, err
 	}
-	info, err := probe(src, lim.withDefaults())
+	return d.Image, d.Info, nil
+}
+
+// DecodeWith probes r (see Probe), refuses it if it breaks the limits, then
+// decodes the pixels: the first frame for GIF (composited onto a transparent
+// canvas of the logical screen size when the frame is smaller), or every
+// frame with AllFrames. The EXIF orientation is applied, so the result is
+// upright, and its bounds start at (0,0). An embedded ICC profile is handled
+// as opts.Color says. CMYK and YCCK JPEGs come out as RGB.
+//
+// The concrete type is whatever the decoder produced (*image.YCbCr for most
+// JPEGs, *image.NRGBA for PNG with alpha, *image.Gray16 for 16-bit gray
+// PNG, ...) when nothing needed changing, *image.NRGBA after a colour
+// conversion, and *image.RGBA or *image.NRGBA after a rotation.
+func DecodeWith(r io.ReadSeeker, opts DecodeOptions) (*Decoded, error) {
+	lim := opts.Limits.withDefaults()
+	src, err := newSource(r)
 	if err != nil {
-		return nil, Info{}, err
+		return nil, err
+	}
+	info, md, err := probeMeta(src, lim)
+	if err != nil {
+		return nil, err
+	}
+	if info.Format == GIF && opts.Animation == AllFrames && info.Frames > 1 {
+		return decodeAnimation(src, info, lim)
 	}
 	t, err := src.rewind()
 	if err != nil {
-		return nil, Info{}, err
+		return nil, err
 	}
-	img, err := guard(info.Format, "decode", func() (image.Image, error) { return decodePixels(info.Format, t) })
+	var in io.Reader = t
+	if info.Format == JPEG && md.components == 4 && !md.adobe {
+		in = withAdobeMarker(t)
+	}
+	img, err := guard(info.Format, "decode", func() (image.Image, error) { return decodePixels(info.Format, in) })
 	if err != nil {
-		return nil, Info{}, classify(t, info.Format, "decode", err)
+		return nil, classify(t, info.Format, "decode", err)
+	}
+	if info.Format == JPEG && md.components == 4 && !md.adobe {
+		uninvert(img)
 	}
 
 	storedW, storedH := info.Width, info.Height
@@ -44,10 +113,43 @@ func Decode(r io.ReadSeeker, lim Limits) (image.Image, Info, error) {
 	if info.Format == GIF {
 		img = onScreen(img, storedW, storedH)
 	} else if b := img.Bounds(); b.Dx() != storedW || b.Dy() != storedH {
-		return nil, Info{}, errorf(Corrupt, nil, "%s decoded to %dx%d but its header says %dx%d",
+		return nil, errorf(Corrupt, nil, "%s decoded to %dx%d but its header says %dx%d",
 			info.Format, b.Dx(), b.Dy(), storedW, storedH)
 	}
-	return orient(atOrigin(img), info.Orientation), info, nil
+	d := &Decoded{Info: info}
+	img = atOrigin(img)
+	if _, isCMYK := img.(*image.CMYK); isCMYK {
+		// A CMYK profile is a lookup table this package does not apply and
+		// cannot embed in an RGB output: convert naively and drop it.
+		img = ToNRGBA(img)
+	} else if md.icc != nil {
+		img, d.ICC, d.Converted = applyProfile(img, md.icc, opts.Color)
+	}
+	d.Image = orient(img, info.Orientation)
+	return d, nil
+}
+
+// applyProfile converts img from the profile to sRGB where it can and the
+// policy asks, and says which profile (if any) the result is still in.
+func applyProfile(img image.Image, icc []byte, policy ColorPolicy) (image.Image, []byte, bool) {
+	p, ok := parseICC(icc)
+	if ok && p.isSRGB() {
+		return img, nil, false
+	}
+	if !ok {
+		if len(icc) >= 20 && (string(icc[16:20]) == "RGB " || string(icc[16:20]) == "GRAY") {
+			return img, icc, false // an RGB or gray profile we cannot convert: keep it
+		}
+		return img, nil, false
+	}
+	if policy == KeepProfile {
+		return img, icc, false
+	}
+	out, ok := p.toSRGB(img)
+	if !ok {
+		return img, nil, false // a gray profile on colour pixels: meaningless
+	}
+	return out, nil, true
 }
 
 func decodePixels(format string, r io.Reader) (image.Image, error) {
@@ -59,9 +161,35 @@ func decodePixels(format string, r io.Reader) (image.Image, error) {
 	case GIF:
 		return gif.Decode(r) // first frame only
 	case WebP:
-		return webp.Decode(r)
+		img, err := webp.Decode(r)
+		if err != nil {
+			return nil, err
+		}
+		return vp8ToNRGBA(img), nil
 	}
 	return nil, errorf(Unsupported, nil, "no decoder for %q", format)
+}
+
+// withAdobeMarker puts an Adobe APP14 segment (transform 0: CMYK) right
+// after the SOI of a 4-component JPEG that has none, so that image/jpeg,
+// which refuses such files, decodes it. Without the marker the samples are
+// plain ink amounts; with it, image/jpeg takes them as Adobe's inverted
+// ones, which uninvert undoes.
+func withAdobeMarker(r io.Reader) io.Reader {
+	var soi [2]byte
+	if _, err := io.ReadFull(r, soi[:]); err != nil {
+		return bytes.NewReader(soi[:0])
+	}
+	seg := []byte{0xff, 0xd8, 0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}
+	return io.MultiReader(bytes.NewReader(seg), r)
+}
+
+func uninvert(img image.Image) {
+	if c, ok := img.(*image.CMYK); ok {
+		for i := range c.Pix {
+			c.Pix[i] = 255 - c.Pix[i]
+		}
+	}
 }
 
 // onScreen places a GIF frame on its w×h logical screen. A frame that already

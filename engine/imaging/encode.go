@@ -1,8 +1,13 @@
 package imaging
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -11,42 +16,96 @@ import (
 	"golang.org/x/image/draw"
 )
 
-// DefaultQuality is the JPEG quality used when Encode is given 0.
+// DefaultQuality is the JPEG, WebP and AVIF quality used when given 0.
 const DefaultQuality = 85
 
-// Encode writes img in format (JPEG, PNG or GIF; there is no WebP encoder).
-//
-// JPEG: quality 1..100, 0 meaning DefaultQuality; anything with transparency
-// is flattened onto white first. GIF: an *image.Paletted is written as is;
-// anything else is quantised to a median-cut palette of the image's own
-// colours with Floyd-Steinberg dithering, pixels under 50% alpha becoming the
-// transparent index. Errors from w are returned as is.
+// EncodeOptions configure EncodeWith. The zero value is JPEG/WebP quality
+// DefaultQuality, no profile (sRGB), flattening on white.
+type EncodeOptions struct {
+	Quality int // JPEG, WebP and AVIF, 1..100; 0 means DefaultQuality
+	// ICC is embedded in the output (JPEG APP2, PNG iCCP, WebP ICCP) when
+	// set: the profile the pixels are in (Decoded.ICC). GIF and AVIF have
+	// no place for it: their pixels are converted to sRGB first where the
+	// profile allows (AVIF fails where it does not).
+	ICC []byte
+	// Background is what transparency is flattened onto for formats that
+	// have none (JPEG). Nil means opaque white.
+	Background color.Color
+}
+
+// Encode writes img in format with quality: see EncodeWith.
 func Encode(w io.Writer, img image.Image, format string, quality int) error {
+	return EncodeWith(w, img, format, EncodeOptions{Quality: quality})
+}
+
+// EncodeWith writes img in format: JPEG, PNG, GIF, WebP or AVIF (see
+// CanEncode).
+//
+// JPEG: anything with transparency is flattened onto opts.Background
+// first. JPEG and PNG: opaque images whose pixels are all gray are written
+// as gray. GIF: an *image.Paletted is
+// written as is; anything else is quantised to a median-cut palette of the
+// image's own colours with Floyd-Steinberg dithering, pixels under 50% alpha
+// becoming the transparent index. WebP and AVIF: lossy at opts.Quality,
+// with alpha.
+// No EXIF is written: pixels are upright already. Errors from w are
+// returned as is.
+func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions) error {
+	quality := opts.Quality
+	if quality == 0 {
+		quality = DefaultQuality
+	}
+	if (format == JPEG || format == WebP || format == AVIF) && (quality < 1 || quality > 100) {
+		return fmt.Errorf("imaging: %s quality %d outside 1..100", format, quality)
+	}
 	switch format {
 	case JPEG:
-		if quality == 0 {
-			quality = DefaultQuality
+		bg := opts.Background
+		if bg == nil {
+			bg = color.White
 		}
-		if quality < 1 || quality > 100 {
-			return fmt.Errorf("imaging: jpeg quality %d outside 1..100", quality)
+		img = grayIfGray(flatten(img, bg))
+		icc := profileFor(img, opts.ICC)
+		if icc == nil {
+			return jpeg.Encode(w, img, &jpeg.Options{Quality: quality})
 		}
-		return jpeg.Encode(w, flattenOnWhite(img), &jpeg.Options{Quality: quality})
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+			return err
+		}
+		_, err := w.Write(jpegWithICC(buf.Bytes(), icc))
+		return err
 	case PNG:
-		return png.Encode(w, img)
+		img = grayIfGray(img)
+		icc := profileFor(img, opts.ICC)
+		if icc == nil {
+			return png.Encode(w, img)
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return err
+		}
+		_, err := w.Write(pngWithICC(buf.Bytes(), icc))
+		return err
 	case GIF:
+		if opts.ICC != nil {
+			img, _ = ToSRGB(img, opts.ICC) // GIF has no place for a profile
+		}
 		p, ok := img.(*image.Paletted)
 		if !ok || len(p.Palette) == 0 || len(p.Palette) > 256 {
 			p = quantize(img, 256)
 		}
 		return gif.Encode(w, p, &gif.Options{NumColors: len(p.Palette)})
 	case WebP:
-		return errorf(Unsupported, nil, "cannot encode webp: no encoder available")
+		return encodeWebP(w, img, quality, profileFor(ToNRGBA(img), opts.ICC))
+	case AVIF:
+		return encodeAVIF(w, img, quality, opts.ICC)
 	}
 	return errorf(Unsupported, nil, "cannot encode unknown format %q", format)
 }
 
-// flattenOnWhite composites img over opaque white unless it is already opaque.
-func flattenOnWhite(img image.Image) image.Image {
+// flatten composites img over an opaque bg unless it is already opaque.
+func flatten(img image.Image, bg color.Color) image.Image {
 	switch img.(type) {
 	case *image.YCbCr, *image.Gray, *image.Gray16, *image.CMYK:
 		return img
@@ -54,9 +113,103 @@ func flattenOnWhite(img image.Image) image.Image {
 	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
 		return img
 	}
-	b := img.Bounds()
-	dst := image.NewRGBA(b)
-	draw.Draw(dst, b, image.White, image.Point{}, draw.Src)
-	draw.Draw(dst, b, img, b.Min, draw.Over)
+	c := color.NRGBA64Model.Convert(bg).(color.NRGBA64)
+	solid := color.RGBA64{c.R, c.G, c.B, 0xffff} // a background is opaque: its colour counts, not its alpha
+	bounds := img.Bounds()
+	dst := image.NewRGBA(bounds)
+	draw.Draw(dst, bounds, image.NewUniform(solid), image.Point{}, draw.Src)
+	draw.Draw(dst, bounds, img, bounds.Min, draw.Over)
 	return dst
+}
+
+// profileFor returns icc if it fits img: a gray profile for a gray image, an
+// RGB one for a colour image. A mismatched profile would be ignored by
+// viewers at best, so it is not written.
+func profileFor(img image.Image, icc []byte) []byte {
+	if len(icc) < 20 {
+		return nil
+	}
+	_, isGray := img.(*image.Gray)
+	if space := string(icc[16:20]); (space == "GRAY") != isGray || (space != "GRAY" && space != "RGB ") {
+		return nil
+	}
+	return icc
+}
+
+// grayIfGray returns an opaque NRGBA or RGBA image whose pixels are all
+// gray as an *image.Gray, so that a gray source comes out as a gray PNG
+// (a third of the data, same tonal range) after the pipeline's RGBA steps.
+func grayIfGray(img image.Image) image.Image {
+	var pix []byte
+	var stride int
+	switch m := img.(type) {
+	case *image.NRGBA:
+		pix, stride = m.Pix, m.Stride
+	case *image.RGBA:
+		pix, stride = m.Pix, m.Stride
+	default:
+		return img
+	}
+	b := img.Bounds()
+	w := b.Dx()
+	for y := range b.Dy() {
+		row := pix[y*stride:][:4*w]
+		for i := 0; i < len(row); i += 4 {
+			if row[i+3] != 0xff || row[i] != row[i+1] || row[i] != row[i+2] {
+				return img
+			}
+		}
+	}
+	g := image.NewGray(image.Rectangle{Max: b.Size()})
+	for y := range b.Dy() {
+		row := pix[y*stride:][:4*w]
+		out := g.Pix[y*g.Stride:][:w]
+		for x := range w {
+			out[x] = row[4*x]
+		}
+	}
+	return g
+}
+
+// jpegWithICC inserts the profile as APP2 "ICC_PROFILE" segments right after
+// the SOI (and the JFIF APP0 that image/jpeg does not write).
+func jpegWithICC(jpg, icc []byte) []byte {
+	const maxChunk = 65535 - 2 - 14 // segment length field, signature, sequence
+	n := (len(icc) + maxChunk - 1) / maxChunk
+	if n == 0 || n > 255 || len(jpg) < 2 {
+		return jpg
+	}
+	out := make([]byte, 0, len(jpg)+len(icc)+18*n)
+	out = append(out, jpg[:2]...)
+	for i := range n {
+		part := icc[i*maxChunk : min((i+1)*maxChunk, len(icc))]
+		out = append(out, 0xff, 0xe2)
+		out = binary.BigEndian.AppendUint16(out, uint16(2+14+len(part)))
+		out = append(out, "ICC_PROFILE\x00"...)
+		out = append(out, byte(i+1), byte(n))
+		out = append(out, part...)
+	}
+	return append(out, jpg[2:]...)
+}
+
+// pngWithICC inserts an iCCP chunk right after IHDR (it must come before
+// PLTE and IDAT).
+func pngWithICC(p, icc []byte) []byte {
+	const ihdrEnd = 8 + 8 + 13 + 4
+	if len(p) < ihdrEnd {
+		return p
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(icc)
+	zw.Close()
+	data := append([]byte("icc\x00\x00"), z.Bytes()...)
+	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	chunk = append(chunk, "iCCP"...)
+	chunk = append(chunk, data...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
+	out := make([]byte, 0, len(p)+len(chunk))
+	out = append(out, p[:ihdrEnd]...)
+	out = append(out, chunk...)
+	return append(out, p[ihdrEnd:]...)
 }

@@ -58,7 +58,10 @@ func TestEncodeJPEGQuality(t *testing.T) {
 }
 
 func TestEncodeUnsupported(t *testing.T) {
-	for _, format := range []string{WebP, "bmp", ""} {
+	for _, format := range []string{"heic", "bmp", ""} {
+		if CanEncode(format) {
+			t.Errorf("CanEncode(%q) = true", format)
+		}
 		err := Encode(io.Discard, quadrants(4, 4), format, 0)
 		var ie *Error
 		if !errors.As(err, &ie) || ie.Kind != Unsupported {
@@ -159,6 +162,7 @@ func TestContentTypeAndExt(t *testing.T) {
 		{PNG, "image/png", "png"},
 		{GIF, "image/gif", "gif"},
 		{WebP, "image/webp", "webp"},
+		{AVIF, "image/avif", "avif"},
 		{"tiff", "application/octet-stream", ""},
 	}
 	for _, tt := range tests {

@@ -2,99 +2,258 @@ package imaging
 
 import (
 	"bufio"
+	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"io"
 )
 
 // Metadata walking is best effort: anything malformed means "no orientation"
-// (1), never an error, because the pixels may still be perfectly decodable.
+// (1) and "no profile", never an error, because the pixels may still be
+// perfectly decodable.
 const (
-	maxMetaSegments = 1024     // JPEG segments / PNG chunks looked at before giving up
+	maxMetaSegments = 1024     // JPEG segments / PNG or RIFF chunks looked at before giving up
 	maxExifBytes    = 64 << 10 // an APP1 segment cannot be larger; eXIf is read up to this
+	maxICCBytes     = 4 << 20  // a larger profile is ignored
 	tagOrientation  = 0x0112
 )
 
-// jpegOrientation walks the JPEG marker segments up to the first SOS and
-// returns the orientation from the first APP1 "Exif\0\0" segment.
-func jpegOrientation(r io.Reader) int {
+// meta is what the walkers find before (or, for WebP, around) the pixels.
+type meta struct {
+	orientation int    // 1..8
+	icc         []byte // the embedded ICC profile, nil when absent or malformed
+	// JPEG only: Adobe APP14 present, and the component count of the frame.
+	adobe      bool
+	components int
+}
+
+func noMeta() meta { return meta{orientation: 1} }
+
+// jpegOrientation returns the EXIF orientation of a JPEG (see jpegMeta).
+func jpegOrientation(r io.Reader) int { return jpegMeta(r).orientation }
+
+// pngOrientation returns the EXIF orientation of a PNG (see pngMeta).
+func pngOrientation(r io.Reader) int { return pngMeta(r).orientation }
+
+// jpegMeta walks the JPEG marker segments up to the first SOS: the
+// orientation from the first APP1 "Exif\0\0" segment, the ICC profile from
+// the APP2 "ICC_PROFILE\0" chunks (reassembled by sequence number), the
+// Adobe APP14 marker and the frame's component count.
+func jpegMeta(r io.Reader) (m meta) {
+	m = noMeta()
 	br := bufio.NewReaderSize(r, 4096)
 	var soi [2]byte
 	if _, err := io.ReadFull(br, soi[:]); err != nil || soi != [2]byte{0xff, 0xd8} {
-		return 1
+		return m
 	}
+	var icc iccChunks
+	exifSeen := false
+	defer func() { m.icc = icc.assemble() }()
 	for range maxMetaSegments {
 		if b, err := br.ReadByte(); err != nil || b != 0xff {
-			return 1
+			return m
 		}
-		m := byte(0xff)
-		for m == 0xff { // fill bytes
+		marker := byte(0xff)
+		for marker == 0xff { // fill bytes
 			var err error
-			if m, err = br.ReadByte(); err != nil {
-				return 1
+			if marker, err = br.ReadByte(); err != nil {
+				return m
 			}
 		}
 		switch {
-		case m == 0xd8 || m == 0x01 || (m >= 0xd0 && m <= 0xd7):
+		case marker == 0xd8 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7):
 			continue // markers without a length
-		case m == 0xd9 || m == 0xda: // EOI, SOS: no metadata beyond here
-			return 1
+		case marker == 0xd9 || marker == 0xda: // EOI, SOS: no metadata beyond here
+			return m
 		}
 		var lb [2]byte
 		if _, err := io.ReadFull(br, lb[:]); err != nil {
-			return 1
+			return m
 		}
 		n := int(binary.BigEndian.Uint16(lb[:])) - 2
 		if n < 0 {
-			return 1
+			return m
 		}
-		if m == 0xe1 && n >= 6 {
-			seg := make([]byte, n)
-			if _, err := io.ReadFull(br, seg); err != nil {
-				return 1
+		wanted := (marker == 0xe1 && n >= 6 && !exifSeen) || // EXIF
+			(marker == 0xe2 && n >= 14) || // ICC
+			(marker == 0xee && n >= 5) || // Adobe
+			(marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc && n >= 6) // SOFn
+		if !wanted {
+			if _, err := br.Discard(n); err != nil {
+				return m
 			}
+			continue
+		}
+		seg := make([]byte, n)
+		if _, err := io.ReadFull(br, seg); err != nil {
+			return m
+		}
+		switch {
+		case marker == 0xe1:
 			if string(seg[:6]) == "Exif\x00\x00" {
-				return tiffOrientation(seg[6:])
+				m.orientation = tiffOrientation(seg[6:])
+				exifSeen = true
 			}
-			continue // XMP or another APP1 user
-		}
-		if _, err := br.Discard(n); err != nil {
-			return 1
+		case marker == 0xe2:
+			if string(seg[:12]) == "ICC_PROFILE\x00" {
+				icc.add(int(seg[12]), int(seg[13]), seg[14:])
+			}
+		case marker == 0xee:
+			m.adobe = m.adobe || string(seg[:5]) == "Adobe"
+		default:
+			m.components = int(seg[5])
 		}
 	}
-	return 1
+	return m
 }
 
-// pngOrientation looks for an eXIf chunk before the first IDAT.
-func pngOrientation(r io.Reader) int {
+// iccChunks collects the APP2 pieces of a profile. A profile whose pieces
+// disagree on the count, repeat or miss one is dropped.
+type iccChunks struct {
+	total  int
+	parts  map[int][]byte
+	size   int
+	broken bool
+}
+
+func (c *iccChunks) add(seq, total int, data []byte) {
+	if c.broken {
+		return
+	}
+	if c.parts == nil {
+		c.parts, c.total = map[int][]byte{}, total
+	}
+	_, dup := c.parts[seq]
+	c.size += len(data)
+	if total != c.total || seq < 1 || seq > total || dup || c.size > maxICCBytes {
+		c.broken = true
+		return
+	}
+	c.parts[seq] = data
+}
+
+func (c *iccChunks) assemble() []byte {
+	if c.broken || c.parts == nil || len(c.parts) != c.total {
+		return nil
+	}
+	out := make([]byte, 0, c.size)
+	for i := 1; i <= c.total; i++ {
+		out = append(out, c.parts[i]...)
+	}
+	return out
+}
+
+// pngMeta looks for eXIf and iCCP chunks before the first IDAT.
+func pngMeta(r io.Reader) meta {
+	m := noMeta()
 	br := bufio.NewReaderSize(r, 4096)
 	if _, err := br.Discard(8); err != nil { // signature
-		return 1
+		return m
 	}
 	for range maxMetaSegments {
 		var hdr [8]byte
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return 1
+			return m
 		}
 		n := int64(binary.BigEndian.Uint32(hdr[:4]))
-		switch string(hdr[4:]) {
+		switch typ := string(hdr[4:]); typ {
 		case "IDAT", "IEND":
-			return 1
-		case "eXIf":
-			data := make([]byte, min(n, maxExifBytes))
+			return m
+		case "eXIf", "iCCP":
+			limit := int64(maxExifBytes)
+			if typ == "iCCP" {
+				limit = maxICCBytes
+			}
+			if n > limit {
+				break
+			}
+			data := make([]byte, n)
 			if _, err := io.ReadFull(br, data); err != nil {
-				return 1
+				return m
 			}
-			// The spec says raw TIFF, but some writers keep the JPEG prefix.
-			if len(data) >= 6 && string(data[:6]) == "Exif\x00\x00" {
-				data = data[6:]
+			if typ == "eXIf" {
+				m.orientation = exifOrientation(data)
+			} else {
+				m.icc = inflateICCP(data)
 			}
-			return tiffOrientation(data)
+			n = 0 // consumed; only the CRC is left
 		}
 		if _, err := io.CopyN(io.Discard, br, n+4); err != nil { // data + CRC
-			return 1
+			return m
 		}
 	}
-	return 1
+	return m
+}
+
+// exifOrientation reads a raw EXIF block: TIFF, or TIFF behind the JPEG
+// "Exif\0\0" prefix that some writers keep where the spec says raw TIFF.
+func exifOrientation(data []byte) int {
+	if len(data) >= 6 && string(data[:6]) == "Exif\x00\x00" {
+		data = data[6:]
+	}
+	return tiffOrientation(data)
+}
+
+// inflateICCP decodes an iCCP chunk: a profile name, a NUL, the compression
+// method (0, zlib) and the compressed profile.
+func inflateICCP(data []byte) []byte {
+	i := bytes.IndexByte(data, 0)
+	if i < 1 || i > 79 || i+2 > len(data) || data[i+1] != 0 {
+		return nil
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(data[i+2:]))
+	if err != nil {
+		return nil
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, maxICCBytes+1))
+	if err != nil || len(out) > maxICCBytes {
+		return nil
+	}
+	return out
+}
+
+// webpMeta walks the RIFF chunks of an extended (VP8X) WebP for its ICCP and
+// EXIF chunks. EXIF comes after the image data, so the walk skips over it.
+func webpMeta(r io.Reader) meta {
+	m := noMeta()
+	br := bufio.NewReaderSize(r, 4096)
+	var hdr [12]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil || string(hdr[:4]) != "RIFF" || string(hdr[8:]) != "WEBP" {
+		return m
+	}
+	for range maxMetaSegments {
+		var ch [8]byte
+		if _, err := io.ReadFull(br, ch[:]); err != nil {
+			return m
+		}
+		n := int64(binary.LittleEndian.Uint32(ch[4:]))
+		padded := n + n&1
+		switch typ := string(ch[:4]); typ {
+		case "ICCP", "EXIF":
+			limit := int64(maxICCBytes)
+			if typ == "EXIF" {
+				limit = maxExifBytes
+			}
+			if n > limit {
+				break
+			}
+			data := make([]byte, n)
+			if _, err := io.ReadFull(br, data); err != nil {
+				return m
+			}
+			if typ == "ICCP" {
+				m.icc = data
+			} else {
+				m.orientation = exifOrientation(data)
+			}
+			padded -= n
+		}
+		if _, err := io.CopyN(io.Discard, br, padded); err != nil {
+			return m
+		}
+	}
+	return m
 }
 
 // tiffOrientation reads tag 0x0112 from IFD0 of a TIFF structure. Only IFD0

@@ -34,6 +34,13 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		"webp-lossless":    losslessWebP(5, 3, func(x, y int) (bool, bool) { return x == 0, y == 0 }),
 		"webp-vp8x-huge":   webpVP8XHeaderOnly(40000, 40000),
 		"text":             []byte("not an image\n"),
+		"png-iccp-p3":      pngWithICC(pngData, iccFor(displayP3)),
+		"png-iccp-gray":    pngWithICC(encodePNG(t, image.NewGray(image.Rect(0, 0, 4, 4))), buildICC("GRAY", map[string][]byte{"kTRC": curvGammaTag(1.8)})),
+		"jpeg-icc-adobe":   jpegWithICC(jpg, iccFor(adobeRGB)),
+		"jpeg-cmyk-plain":  flatJPEG(2, 1, 4, -1, func(bx, _, c int) uint8 { return uint8(40 * (bx + c)) }),
+		"jpeg-ycck":        flatJPEG(1, 2, 4, 2, func(_, by, c int) uint8 { return uint8(200 - 30*(by+c)) }),
+		"webp-exif-6":      extendedWebP(losslessWebP(4, 2, func(x, y int) (bool, bool) { return x == 0, y == 0 }), tiffWithOrientation(littleEndian, 6), 4, 2),
+		"gif-animated":     animatedGIF(t, false),
 	}
 	if lossy, err := os.ReadFile("testdata/blue-purple-pink.lossy.webp"); err == nil {
 		seeds["webp-lossy"] = lossy
@@ -105,10 +112,34 @@ func FuzzOrientation(f *testing.F) {
 			"tiff": tiffOrientation(data),
 			"jpeg": jpegOrientation(bytes.NewReader(data)),
 			"png":  pngOrientation(bytes.NewReader(data)),
+			"webp": webpMeta(bytes.NewReader(data)).orientation,
 		} {
 			if o < 1 || o > 8 {
 				t.Fatalf("%s orientation %d", name, o)
 			}
 		}
+	})
+}
+
+// FuzzICC: profile parsing never panics, and whatever parses converts a
+// pixel without panicking either.
+func FuzzICC(f *testing.F) {
+	f.Add(iccFor(displayP3))
+	f.Add(iccFor(proPhoto)[:4096])
+	f.Add(buildICC("GRAY", map[string][]byte{"kTRC": curvGammaTag(1.8)}))
+	f.Add(buildICC("RGB ", map[string][]byte{"rTRC": paraTag(4, 2.2, 1, 0, 0.5, 0.1, 0, 0)}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<20 {
+			return
+		}
+		p, ok := parseICC(data)
+		if !ok {
+			return
+		}
+		img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+		copy(img.Pix, []byte{0, 128, 255, 255, 7, 8, 9, 10})
+		p.toSRGB(img)
+		g := image.NewGray16(image.Rect(0, 0, 2, 1))
+		p.toSRGB(g)
 	})
 }

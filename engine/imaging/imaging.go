@@ -1,5 +1,5 @@
-// Package imaging decodes untrusted images, applies EXIF orientation,
-// resizes and re-encodes them.
+// Package imaging decodes untrusted images, applies EXIF orientation and
+// ICC colour profiles, resizes and re-encodes them.
 //
 // Every input is treated as hostile: the format is sniffed from magic bytes,
 // dimensions are read with DecodeConfig and checked against Limits before any
@@ -18,18 +18,25 @@ const (
 	PNG  = "png"
 	GIF  = "gif"
 	WebP = "webp"
+	AVIF = "avif" // output only
 )
 
 // Defaults applied to zero-valued Limits fields.
 const (
 	DefaultMaxPixels int64 = 50_000_000
 	DefaultMaxFrames       = 1000
+	// DefaultMaxAnimationPixels bounds frames × screen pixels of an
+	// animation decoded whole: as many pixels as one still at the cap.
+	DefaultMaxAnimationPixels = DefaultMaxPixels
 )
 
 // Limits bounds what Probe and Decode accept. Zero fields take the defaults.
 type Limits struct {
 	MaxPixels int64 // width*height as stored in the header
-	MaxFrames int   // GIF frames; only the first is decoded
+	MaxFrames int   // GIF frames; only the first is decoded unless asked
+	// MaxAnimationPixels bounds frames × width × height when every frame
+	// of an animation is decoded (AllFrames).
+	MaxAnimationPixels int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -38,6 +45,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxFrames <= 0 {
 		l.MaxFrames = DefaultMaxFrames
+	}
+	if l.MaxAnimationPixels <= 0 {
+		l.MaxAnimationPixels = DefaultMaxAnimationPixels
 	}
 	return l
 }
@@ -62,6 +72,8 @@ func ContentType(format string) string {
 		return "image/gif"
 	case WebP:
 		return "image/webp"
+	case AVIF:
+		return "image/avif"
 	}
 	return "application/octet-stream"
 }
@@ -72,7 +84,7 @@ func Ext(format string) string {
 	switch format {
 	case JPEG:
 		return "jpg"
-	case PNG, GIF, WebP:
+	case PNG, GIF, WebP, AVIF:
 		return format
 	}
 	return ""
@@ -93,6 +105,8 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 		if b.Min == (image.Point{}) && src.Opaque() {
 			return &image.NRGBA{Pix: src.Pix, Stride: src.Stride, Rect: src.Rect}
 		}
+	case *image.Gray16, *image.RGBA64, *image.NRGBA64:
+		return deepToNRGBA(img)
 	case *image.YCbCr, *image.Gray:
 		// Always opaque: convert through RGBA, which has a fast path.
 		dst := image.NewRGBA(image.Rectangle{Max: b.Size()})
@@ -101,5 +115,18 @@ func ToNRGBA(img image.Image) *image.NRGBA {
 	}
 	dst := image.NewNRGBA(image.Rectangle{Max: b.Size()})
 	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+	return dst
+}
+
+// deepToNRGBA converts a 16-bit image to 8 bits, rounding to the nearest
+// value (image/draw truncates, which darkens by half a step on average).
+func deepToNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	src := image.NewNRGBA64(image.Rectangle{Max: b.Size()})
+	draw.Draw(src, src.Rect, img, b.Min, draw.Src)
+	dst := image.NewNRGBA(src.Rect)
+	for i, j := 0, 0; i < len(src.Pix); i, j = i+2, j+1 {
+		dst.Pix[j] = uint8((uint32(src.Pix[i])<<8 | uint32(src.Pix[i+1]) + 128) / 257)
+	}
 	return dst
 }

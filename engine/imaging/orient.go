@@ -28,40 +28,51 @@ func orientedPoint(o, x, y, w, h int) (int, int) {
 	return x, y
 }
 
-// orient returns img displayed under EXIF orientation o, as a new *image.RGBA
-// (or img itself for orientation 1). The source is first brought to RGBA,
-// which has draw fast paths from every decoder's output type; the transform
-// is then a plain 4-byte copy. The destination offset is affine in (x, y),
-// so it is computed once per orientation instead of per pixel.
+// orient returns img displayed under EXIF orientation o, as a new image (or
+// img itself for orientation 1). An *image.NRGBA stays NRGBA, so that
+// colour under partial alpha is not rounded through premultiplication;
+// anything else is first brought to RGBA, which has draw fast paths from
+// every decoder's output type. The transform is then a plain 4-byte copy.
+// The destination offset is affine in (x, y), so it is computed once per
+// orientation instead of per pixel.
 func orient(img image.Image, o int) image.Image {
 	if o < 2 || o > 8 {
 		return img
 	}
-	src, ok := img.(*image.RGBA)
-	if !ok || src.Rect.Min != (image.Point{}) {
-		src = image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
-		draw.Draw(src, src.Rect, img, img.Bounds().Min, draw.Src)
-	}
-	w, h := src.Rect.Dx(), src.Rect.Dy()
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	dw, dh := w, h
 	if o >= 5 {
 		dw, dh = h, w
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	var srcPix, dstPix []byte
+	var srcStride, dstStride int
+	var out image.Image
+	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
+		dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+		srcPix, srcStride, dstPix, dstStride, out = n.Pix, n.Stride, dst.Pix, dst.Stride, dst
+	} else {
+		src, ok := img.(*image.RGBA)
+		if !ok || src.Rect.Min != (image.Point{}) {
+			src = image.NewRGBA(image.Rect(0, 0, w, h))
+			draw.Draw(src, src.Rect, img, img.Bounds().Min, draw.Src)
+		}
+		dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+		srcPix, srcStride, dstPix, dstStride, out = src.Pix, src.Stride, dst.Pix, dst.Stride, dst
+	}
 	offset := func(x, y int) int {
 		dx, dy := orientedPoint(o, x, y, w, h)
-		return dy*dst.Stride + dx*4
+		return dy*dstStride + dx*4
 	}
 	origin := offset(0, 0)
 	stepX, stepY := offset(1, 0)-origin, offset(0, 1)-origin
 	for y := range h {
-		si := y * src.Stride
+		si := y * srcStride
 		di := origin + y*stepY
 		for range w {
-			copy(dst.Pix[di:di+4], src.Pix[si:si+4])
+			copy(dstPix[di:di+4], srcPix[si:si+4])
 			si += 4
 			di += stepX
 		}
 	}
-	return dst
+	return out
 }

@@ -203,8 +203,8 @@ func checkPixels(w, h int, lim Limits) error {
 }
 
 // Probe identifies the image and checks it against lim without decoding
-// pixels. It reads the header (and, for JPEG and PNG, the metadata segments
-// before the image data to find the EXIF orientation). For GIF it also walks
+// pixels. It reads the header and the metadata segments (to find the EXIF
+// orientation: JPEG APP1, PNG eXIf, WebP EXIF). For GIF it also walks
 // the block structure to count frames, skipping the compressed data. The
 // reader is left at an unspecified position.
 func Probe(r io.ReadSeeker, lim Limits) (Info, error) {
@@ -212,71 +212,78 @@ func Probe(r io.ReadSeeker, lim Limits) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return probe(src, lim.withDefaults())
+	info, _, err := probeMeta(src, lim.withDefaults())
+	return info, err
 }
 
-func probe(src *source, lim Limits) (Info, error) {
+// probeMeta is Probe, also returning the metadata found on the way.
+func probeMeta(src *source, lim Limits) (Info, meta, error) {
+	md := noMeta()
 	t, err := src.rewind()
 	if err != nil {
-		return Info{}, err
+		return Info{}, md, err
 	}
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(t, head)
 	if t.err != nil {
-		return Info{}, fmt.Errorf("imaging: reading header: %w", t.err)
+		return Info{}, md, fmt.Errorf("imaging: reading header: %w", t.err)
 	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return Info{}, fmt.Errorf("imaging: reading header: %w", err)
+		return Info{}, md, fmt.Errorf("imaging: reading header: %w", err)
 	}
 	format, err := sniff(head[:n])
 	if err != nil {
-		return Info{}, err
+		return Info{}, md, err
 	}
 
 	// x/image/webp calls a canvas over 2^31 pixels invalid; say what it is.
 	if w, h, ok := vp8xCanvas(head[:n]); ok {
 		if err := checkPixels(w, h, lim); err != nil {
-			return Info{}, err
+			return Info{}, md, err
 		}
 	}
 
 	if t, err = src.rewind(); err != nil {
-		return Info{}, err
+		return Info{}, md, err
 	}
 	cfg, err := guard(format, "header", func() (image.Config, error) { return decodeConfig(format, t) })
 	if err != nil {
-		return Info{}, classify(t, format, "header", err)
+		return Info{}, md, classify(t, format, "header", err)
 	}
 	if err := checkPixels(cfg.Width, cfg.Height, lim); err != nil {
-		return Info{}, err
+		return Info{}, md, err
 	}
 	info := Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: 1, Frames: 1}
 
 	switch format {
-	case JPEG, PNG:
+	case JPEG, PNG, WebP:
 		if t, err = src.rewind(); err != nil {
-			return Info{}, err
+			return Info{}, md, err
 		}
-		if format == JPEG {
-			info.Orientation = jpegOrientation(t)
-		} else {
-			info.Orientation = pngOrientation(t)
+		switch format {
+		case JPEG:
+			md = jpegMeta(t)
+		case PNG:
+			md = pngMeta(t)
+		default:
+			md = webpMeta(t)
 		}
+		info.Orientation = md.orientation
 		if t.err != nil {
-			return Info{}, fmt.Errorf("imaging: reading %s metadata: %w", format, t.err)
+			return Info{}, md, fmt.Errorf("imaging: reading %s metadata: %w", format, t.err)
 		}
 		if info.Orientation >= 5 {
 			info.Width, info.Height = info.Height, info.Width
 		}
 	case GIF:
 		if t, err = src.rewind(); err != nil {
-			return Info{}, err
+			return Info{}, md, err
 		}
 		frames, err := countGIFFrames(t, lim.MaxFrames)
 		if err != nil {
-			return Info{}, classify(t, format, "frame scan", err)
+			return Info{}, md, classify(t, format, "frame scan", err)
 		}
 		info.Frames = frames
 	}
-	return info, nil
+	return info, md, nil
 }

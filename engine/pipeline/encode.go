@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"image"
+	"image/color"
 	"io"
 
 	"github.com/seed62486500/resizer/engine/imaging"
@@ -11,23 +12,24 @@ import (
 )
 
 // EncodeOptions is everything a recipe output says about how its pixels
-// become bytes: the format and quality, and what of the source's metadata
-// to carry over (the recipe's metadata policy). Stripping is the default,
-// and the only behaviour while the imaging package reads no EXIF or ICC
-// data to carry; KeepCopyright and KeepICC are passed through to it.
+// become bytes: the format and quality, what transparency is flattened onto,
+// and what of the source's metadata is carried over.
 type EncodeOptions struct {
-	Format      string // jpeg, png, gif or webp: never "source"
-	Quality     int    // 1..100 for jpeg and webp; 0 otherwise
+	Format      string // jpeg, png, gif, webp or avif: never "source"
+	Quality     int    // 1..100 for jpeg, webp and avif; 0 otherwise
 	Progressive bool   // refused by the recipe check while no encoder writes it
 	// KeepCopyright carries the source's EXIF Copyright and Artist.
 	KeepCopyright bool
-	// KeepICC embeds the source's ICC profile when its colours were not
-	// converted to sRGB.
-	KeepICC bool
+	// ICC is the profile the pixels are in, embedded in the output; nil for
+	// sRGB, or when the recipe strips it.
+	ICC []byte
+	// Background is what JPEG outputs flatten transparency onto; nil is
+	// white.
+	Background color.Color
 }
 
 // encodeOptions are the options of output o for a source decoded as
-// sourceFormat.
+// sourceFormat, before the profile and background are known.
 func encodeOptions(o recipe.Output, sourceFormat string) EncodeOptions {
 	format := o.TargetFormat(sourceFormat)
 	return EncodeOptions{
@@ -35,12 +37,11 @@ func encodeOptions(o recipe.Output, sourceFormat string) EncodeOptions {
 		Quality:       o.QualityFor(format),
 		Progressive:   o.Progressive,
 		KeepCopyright: o.Metadata.KeepCopyright,
-		KeepICC:       o.Metadata.KeepICC,
 	}
 }
 
-func encodeOutput(w io.Writer, img image.Image, opts EncodeOptions) error {
-	return imaging.Encode(w, img, opts.Format, opts.Quality)
+func (p *Pipeline) encodeOutput(w io.Writer, img image.Image, opts EncodeOptions) error {
+	return imaging.EncodeWith(w, img, opts.Format, imaging.EncodeOptions{Quality: opts.Quality, ICC: opts.ICC, Background: opts.Background})
 }
 
 // contentHash is the {hash} of a key template.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"io/fs"
 	"net/url"
@@ -66,6 +67,10 @@ type Options struct {
 	// Observe, when set, is told what became of every event (for metrics).
 	Observe func(Outcome)
 	Logger  hclog.Logger
+
+	// Background is what JPEG outputs flatten transparency onto when their
+	// recipe names no background; nil is white.
+	Background color.Color
 }
 
 // Outcome is what became of one inbox event.
@@ -236,9 +241,14 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 	// The header says how many pixels decoding will hold: wait for that
 	// much of the budget before decoding.
 	info, err := imaging.Probe(obj.File, p.opts.Limits)
+	dopts := p.decodeOptions(r, info)
 	if err == nil {
+		need := int64(info.Width) * int64(info.Height)
+		if dopts.Animation == imaging.AllFrames {
+			need = min(need*int64(info.Frames), p.opts.Budget.Max()) // the animation cap is imaging's to enforce
+		}
 		var release func()
-		release, err = p.opts.Budget.Acquire(ctx, int64(info.Width)*int64(info.Height))
+		release, err = p.opts.Budget.Acquire(ctx, need)
 		if err != nil {
 			return fmt.Errorf("wait for pixel budget for %q: %w", ev.Key, err)
 		}
@@ -246,9 +256,9 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 		_, err = obj.File.Seek(0, io.SeekStart)
 	}
 	t = time.Now()
-	var img image.Image
+	var src *imaging.Decoded
 	if err == nil {
-		img, info, err = imaging.Decode(obj.File, p.opts.Limits)
+		src, err = imaging.DecodeWith(obj.File, dopts)
 	}
 	if err != nil {
 		var ierr *imaging.Error
@@ -258,9 +268,10 @@ func (p *Pipeline) processEvent(ctx context.Context, log hclog.Logger, m queue.M
 		return fmt.Errorf("decode %q: %w", ev.Key, err)
 	}
 	rec.Timings.Decode = outbox.Millis(time.Since(t))
+	info = src.Info
 	rec.Source.Width, rec.Source.Height, rec.Source.Format = info.Width, info.Height, info.Format
 
-	rendered, err := p.render(ctx, &rec, r, img, info, out)
+	rendered, err := p.render(ctx, &rec, r, src, out)
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		return p.report(ctx, log, out, rec, outbox.StatusFailed, perm.code, perm.Error(), start)
@@ -316,50 +327,71 @@ func (e *permanentError) Unwrap() error { return e.err }
 // render produces every output of r from the one decoded source: each
 // output's steps run through the plugin host, in order, each on the result
 // of the one before.
-func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, img image.Image, info imaging.Info, out *Outcome) ([]renderedOutput, error) {
+func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, decoded *imaging.Decoded, out *Outcome) ([]renderedOutput, error) {
 	if out.Steps == nil {
 		out.Steps = map[string]time.Duration{}
 	}
+	info := decoded.Info
 	var transform, encode time.Duration
-	t := time.Now()
-	src := imaging.ToNRGBA(img)
-	transform += time.Since(t)
+	views := &sourceViews{decoded: decoded}
 	outs := make([]renderedOutput, 0, len(r.Outputs))
 	for _, o := range r.Outputs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		eo := encodeOptions(o, info.Format)
+		eo.Background = cmp.Or[color.Color](nrgbaOrNil(o.Background), p.opts.Background)
+		var frames []imaging.Frame
 		t := time.Now()
-		dst := src
-		for _, st := range o.Plan() {
-			ts := time.Now()
-			next, err := p.step(ctx, rec.Source.Bucket, st, dst)
-			out.Steps[st.Op] += time.Since(ts)
-			if err != nil {
-				return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
+		if decoded.Frames != nil && o.Animated && eo.Format == imaging.GIF {
+			// Every frame through the steps; GIF carries no profile, so
+			// the encoder converts to sRGB where it must.
+			frames = make([]imaging.Frame, len(decoded.Frames))
+			for i, fr := range decoded.Frames {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				dst, err := p.runSteps(ctx, rec, o, fr.Image, out)
+				if err != nil {
+					return nil, fmt.Errorf("frame %d: %w", i, err)
+				}
+				frames[i] = imaging.Frame{Image: dst, Delay: fr.Delay, Disposal: fr.Disposal}
 			}
-			dst = next
+		} else {
+			src, icc := views.forOutput(o)
+			dst, err := p.runSteps(ctx, rec, o, src, out)
+			if err != nil {
+				return nil, err
+			}
+			frames = []imaging.Frame{{Image: dst}}
+			if !o.Metadata.StripICC {
+				eo.ICC = icc
+			}
 		}
 		transform += time.Since(t)
 
 		t = time.Now()
-		eo := encodeOptions(o, info.Format)
-		format := eo.Format
 		var buf bytes.Buffer
-		if err := encodeOutput(&buf, dst, eo); err != nil {
-			return nil, fmt.Errorf("encode output %q of %q: %w", o.Name, rec.Source.Key, err)
+		var err error
+		if len(frames) > 1 {
+			err = imaging.EncodeAnimation(&buf, frames, decoded.LoopCount)
+		} else {
+			err = p.encodeOutput(&buf, frames[0].Image, eo)
+		}
+		if err != nil {
+			return nil, encodeError(o.Name, rec.Source.Key, err)
 		}
 		encode += time.Since(t)
-		b := dst.Bounds()
+		b := frames[0].Image.Bounds()
 		written := outbox.Output{
 			Name: o.Name,
 			Key: o.KeyOf(p.opts.OutputPrefix, recipe.KeyVars{
-				Source: rec.Source.Key, Recipe: r.Name, Ext: imaging.Ext(format), Hash: contentHash(buf.Bytes()),
+				Source: rec.Source.Key, Recipe: r.Name, Ext: imaging.Ext(eo.Format), Hash: contentHash(buf.Bytes()),
 			}),
 			Width:       b.Dx(),
 			Height:      b.Dy(),
-			Format:      format,
-			ContentType: cmp.Or(o.ContentType, imaging.ContentType(format)),
+			Format:      eo.Format,
+			ContentType: cmp.Or(o.ContentType, imaging.ContentType(eo.Format)),
 		}
 		outs = append(outs, renderedOutput{Output: written, body: buf.Bytes(), cacheControl: cmp.Or(o.CacheControl, p.opts.CacheControl)})
 		rec.Outputs = append(rec.Outputs, written)
@@ -367,6 +399,83 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 	rec.Timings.Transform = outbox.Millis(transform)
 	rec.Timings.Encode = outbox.Millis(encode)
 	return outs, nil
+}
+
+// runSteps runs the steps of output o, in order, each on the result of the
+// one before.
+func (p *Pipeline) runSteps(ctx context.Context, rec *outbox.Record, o recipe.Output, src *image.NRGBA, out *Outcome) (*image.NRGBA, error) {
+	dst := src
+	for _, st := range o.Plan() {
+		ts := time.Now()
+		next, err := p.step(ctx, rec.Source.Bucket, st, dst)
+		out.Steps[st.Op] += time.Since(ts)
+		if err != nil {
+			return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
+		}
+		dst = next
+	}
+	return dst, nil
+}
+
+// decodeOptions are how a source for recipe r is decoded, given its header:
+// profiles are kept when any output keeps its colours (the others convert
+// their own copy), and every frame is decoded when an output is animated.
+func (p *Pipeline) decodeOptions(r *recipe.Recipe, info imaging.Info) imaging.DecodeOptions {
+	opts := imaging.DecodeOptions{Limits: p.opts.Limits}
+	for _, o := range r.Outputs {
+		if o.Color == recipe.ColorKeep {
+			opts.Color = imaging.KeepProfile
+		}
+		if o.Animated && info.Frames > 1 {
+			opts.Animation = imaging.AllFrames
+		}
+	}
+	return opts
+}
+
+// sourceViews hands each output the decoded source in the colour space it
+// asks for, converting at most once per source.
+type sourceViews struct {
+	decoded   *imaging.Decoded
+	asDecoded *image.NRGBA
+	srgb      *image.NRGBA
+	srgbICC   []byte // a profile the sRGB view is still in (one that cannot be converted)
+}
+
+// forOutput returns the pixels output o starts from, and the ICC profile
+// they are in (nil for sRGB).
+func (v *sourceViews) forOutput(o recipe.Output) (*image.NRGBA, []byte) {
+	d := v.decoded
+	if v.asDecoded == nil {
+		v.asDecoded = imaging.ToNRGBA(d.Image)
+	}
+	// Kept colours, or a decode that already converted what it could.
+	if o.Color == recipe.ColorKeep || d.ICC == nil || d.Converted {
+		return v.asDecoded, d.ICC
+	}
+	if v.srgb == nil {
+		img, still := imaging.ToSRGB(v.asDecoded, d.ICC)
+		v.srgb, v.srgbICC = imaging.ToNRGBA(img), still
+	}
+	return v.srgb, v.srgbICC
+}
+
+func nrgbaOrNil(c *color.NRGBA) color.Color {
+	if c == nil {
+		return nil
+	}
+	return *c
+}
+
+// encodeError wraps an encoder failure. One about the image (an output
+// format that cannot carry it) is permanent: the same bytes fail again.
+func encodeError(output, key string, err error) error {
+	err = fmt.Errorf("encode output %q of %q: %w", output, key, err)
+	var ierr *imaging.Error
+	if errors.As(err, &ierr) {
+		return &permanentError{imageErrorCode(ierr), err}
+	}
+	return err
 }
 
 // step runs one plugin operation. Errors the plugin reports about the

@@ -23,12 +23,21 @@ type Rendered struct {
 // keys), but touches neither S3 nor the outbox: it is what previews use.
 // The source's dimensions and format come back in info.
 func (p *Pipeline) Render(ctx context.Context, key string, r *recipe.Recipe, src io.ReadSeeker) (info imaging.Info, outs []Rendered, err error) {
-	img, info, err := imaging.Decode(src, p.opts.Limits)
+	info, err = imaging.Probe(src, p.opts.Limits)
+	if err == nil {
+		_, err = src.Seek(0, io.SeekStart)
+	}
+	var decoded *imaging.Decoded
+	if err == nil {
+		decoded, err = imaging.DecodeWith(src, p.decodeOptions(r, info))
+	}
 	if err != nil {
 		return info, nil, fmt.Errorf("decode %q: %w", key, err)
 	}
-	rec := outbox.Record{Source: outbox.Source{Key: key, Width: info.Width, Height: info.Height, Format: info.Format}}
-	rendered, err := p.render(ctx, &rec, r, img, info, &Outcome{})
+	info = decoded.Info
+	rec := outbox.Record{Source: outbox.Source{Key: key, Width: info.Width, Height: info.Height, Format: info.Format},
+		Recipe: &outbox.RecipeRef{Name: r.Name, Digest: r.Digest()}}
+	rendered, err := p.render(ctx, &rec, r, decoded, &Outcome{})
 	if err != nil {
 		return info, nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/color"
 	"io"
 	"regexp"
 	"strconv"
@@ -77,6 +78,17 @@ type Output struct {
 	// language need not change when one does.
 	Progressive bool
 	Metadata    Metadata
+	// Color says what becomes of pixels in a source's ICC colour space:
+	// ColorSRGB (the default) converts them to sRGB, ColorKeep leaves them
+	// as they are and the profile is embedded in the output.
+	Color string
+	// Animated makes an animated GIF source give an animated GIF output:
+	// every frame through the steps, timing and disposal kept. Otherwise
+	// an animation gives its first frame.
+	Animated bool
+	// Background is what transparency is flattened onto in a format
+	// without alpha (JPEG); nil means the configured background (white).
+	Background *color.NRGBA
 	// KeyTemplate says where the output is written, below the output
 	// prefix; "" means DefaultKeyTemplate. See KeyOf.
 	KeyTemplate string
@@ -93,15 +105,16 @@ type Output struct {
 }
 
 // Metadata is what an output keeps of the source's metadata. Everything
-// else (EXIF, GPS, XMP, comments) is stripped, which is also the default
-// for these two.
+// else (EXIF, GPS, XMP, comments) is always stripped.
 type Metadata struct {
 	// KeepCopyright carries the source's copyright and artist notices
-	// (EXIF Copyright and Artist) into the output.
+	// (EXIF Copyright and Artist) into the output. Off by default.
 	KeepCopyright bool
-	// KeepICC embeds the source's ICC profile in the output when the
-	// pixels were not converted to sRGB.
-	KeepICC bool
+	// StripICC leaves the source's ICC profile out of the output even when
+	// the pixels are still in its colour space (color: keep, or a profile
+	// that cannot be converted). Off by default: such an output embeds the
+	// profile, so that viewers show the right colours.
+	StripICC bool
 }
 
 // QualityFor is the quality to encode the output with in format: 0 for
@@ -501,7 +514,7 @@ func (p *parser) outputs(n *yaml.Node) []Output {
 func (p *parser) output(n *yaml.Node) (Output, bool) {
 	o := Output{Format: DefaultFormat, Pos: p.pos(resolve(n))}
 	o.KeyPos = o.Pos
-	var quality, width, height, steps, progressive *yaml.Node
+	var quality, width, height, steps, progressive, animated *yaml.Node
 	before := len(p.errs)
 	ok := p.mapping(n, "output", []field{
 		{name: "name", required: true, set: func(v *yaml.Node) { o.Name = p.name(v) }},
@@ -512,6 +525,9 @@ func (p *parser) output(n *yaml.Node) (Output, bool) {
 		{name: "quality", set: func(v *yaml.Node) { quality = v; o.Quality, o.QualityByFormat = p.quality(v) }},
 		{name: "progressive", set: func(v *yaml.Node) { progressive = v; o.Progressive = p.boolean(v, "progressive") }},
 		{name: "metadata", set: func(v *yaml.Node) { o.Metadata = p.metadata(v) }},
+		{name: "color", set: func(v *yaml.Node) { o.Color = p.colorPolicy(v) }},
+		{name: "animated", set: func(v *yaml.Node) { animated = v; o.Animated = p.boolean(v, "animated") }},
+		{name: "background", set: func(v *yaml.Node) { o.Background = p.background(v) }},
 		{name: "key", set: func(v *yaml.Node) { o.KeyTemplate = p.keyTemplate(v); o.KeyPos = p.pos(resolve(v)) }},
 		{name: "cache_control", set: func(v *yaml.Node) { o.CacheControl = p.headerValue(v, "cache_control") }},
 		{name: "content_type", set: func(v *yaml.Node) { o.ContentType = p.contentType(v) }},
@@ -543,6 +559,9 @@ func (p *parser) output(n *yaml.Node) (Output, bool) {
 				p.errorf(quality, "a quality per format is for outputs with format: source; give %s one number", o.Format)
 			}
 		}
+	}
+	if o.Animated && o.Format != FormatGIF && o.Format != FormatSource {
+		p.errorf(animated, "animated output is written as GIF: give format gif (or source, for GIF sources), not %s", o.Format)
 	}
 	if o.Progressive && progressive != nil {
 		p.errorf(progressive, "progressive JPEG is not available: Go's image/jpeg writes baseline JPEG only; remove progressive or set it to false")
@@ -584,7 +603,7 @@ func (p *parser) metadata(n *yaml.Node) Metadata {
 	}
 	p.mapping(n, "metadata", []field{
 		{name: "copyright", set: func(v *yaml.Node) { m.KeepCopyright = policy(v, "metadata copyright") }},
-		{name: "icc", set: func(v *yaml.Node) { m.KeepICC = policy(v, "metadata icc") }},
+		{name: "icc", set: func(v *yaml.Node) { m.StripICC = !policy(v, "metadata icc") }},
 	})
 	return m
 }
@@ -605,6 +624,47 @@ func (p *parser) headerValue(n *yaml.Node, what string) string {
 }
 
 var mimeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;.*)?$`)
+
+// Colour policies of an output.
+const (
+	ColorSRGB = "srgb"
+	ColorKeep = "keep"
+)
+
+func (p *parser) colorPolicy(n *yaml.Node) string {
+	s, ok := p.str(n, "color")
+	if !ok {
+		return ""
+	}
+	switch s {
+	case ColorSRGB:
+		return "" // the default, spelt out
+	case ColorKeep:
+		return s
+	}
+	p.errorf(n, "color must be srgb (convert to sRGB) or keep (keep the source's profile), got %q", clip(s))
+	return ""
+}
+
+var hexColorRE = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// background reads a colour written as #rgb or #rrggbb.
+func (p *parser) background(n *yaml.Node) *color.NRGBA {
+	s, ok := p.str(n, "background")
+	if !ok {
+		return nil
+	}
+	if !hexColorRE.MatchString(s) {
+		p.errorf(n, "background must be a colour such as \"#ffffff\" or \"#fff\", got %q", clip(s))
+		return nil
+	}
+	hex := s[1:]
+	if len(hex) == 3 {
+		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
+	}
+	v, _ := strconv.ParseUint(hex, 16, 32)
+	return &color.NRGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}
+}
 
 func (p *parser) contentType(n *yaml.Node) string {
 	s := p.headerValue(n, "content_type")
@@ -796,7 +856,10 @@ func (r *Recipe) Digest() string {
 		QualityByFormat map[string]int  `json:"quality_by_format,omitempty"`
 		Progressive     bool            `json:"progressive,omitempty"`
 		KeepCopyright   bool            `json:"keep_copyright,omitempty"`
-		KeepICC         bool            `json:"keep_icc,omitempty"`
+		StripICC        bool            `json:"strip_icc,omitempty"`
+		Color           string          `json:"color,omitempty"`
+		Animated        bool            `json:"animated,omitempty"`
+		Background      string          `json:"background,omitempty"`
 		Key             string          `json:"key,omitempty"`
 		CacheControl    string          `json:"cache_control,omitempty"`
 		ContentType     string          `json:"content_type,omitempty"`
@@ -812,7 +875,8 @@ func (r *Recipe) Digest() string {
 	for _, o := range r.Outputs {
 		co := canonicalOutput{Name: o.Name, Width: o.Width, Height: o.Height, Format: o.Format, Quality: o.Quality,
 			QualityByFormat: o.QualityByFormat, Progressive: o.Progressive,
-			KeepCopyright: o.Metadata.KeepCopyright, KeepICC: o.Metadata.KeepICC,
+			KeepCopyright: o.Metadata.KeepCopyright, StripICC: o.Metadata.StripICC,
+			Color: o.Color, Animated: o.Animated, Background: o.BackgroundHex(),
 			Key: o.KeyTemplate, CacheControl: o.CacheControl, ContentType: o.ContentType}
 		for _, st := range o.Steps {
 			co.Steps = append(co.Steps, canonicalStep{Op: st.Op, Params: st.Params})
@@ -877,4 +941,13 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "..."
+}
+
+// BackgroundHex is the output's background as #rrggbb, or "" when it has
+// none of its own.
+func (o Output) BackgroundHex() string {
+	if o.Background == nil {
+		return ""
+	}
+	return fmt.Sprintf("#%02x%02x%02x", o.Background.R, o.Background.G, o.Background.B)
 }
