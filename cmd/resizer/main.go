@@ -36,6 +36,8 @@ Usage:
   resizer local [--demo] [flags]           run against embedded S3 and SQS endpoints
   resizer recipes check|match              check recipes; which recipe a key gets (see "resizer recipes help")
   resizer process FILE... -o DIR [--html]  run the recipes on local files, no AWS; --html: a contact sheet
+  resizer backfill --prefix P [--since T] [--direct]
+                                           reprocess existing sources whose outputs are not current
   resizer plugins list|check|docs          inspect plugins (see "resizer plugins help")
   resizer version
 
@@ -60,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRecipes(args[1:], stdout, stderr)
 	case "process":
 		return cmdProcess(args[1:], stdout, stderr)
+	case "backfill":
+		return cmdBackfill(args[1:], stdout, stderr)
 	case "plugins":
 		return cmdPlugins(args[1:], stdout, stderr)
 	case "plugin":
@@ -228,7 +232,11 @@ func cmdLocal(args []string, stdout, stderr io.Writer) int {
 	}
 	defer l.Close()
 	fmt.Fprintf(stdout, "resizer local: S3 and SQS endpoint %s\n", l.Config.Endpoint)
-	fmt.Fprintf(stdout, "  bucket %s, inbox %s\n  outbox %s\n\n", l.Config.Bucket, l.Config.InboxURL, l.Config.OutboxURL)
+	fmt.Fprintf(stdout, "  bucket %s, inbox %s\n  outbox %s\n", l.Config.Bucket, l.Config.InboxURL, l.Config.OutboxURL)
+	if a := l.Daemon.MetricsAddr(); a != "" {
+		fmt.Fprintf(stdout, "  metrics http://%s/metrics, health http://%s/healthz and /readyz\n", a, a)
+	}
+	fmt.Fprintln(stdout)
 	fmt.Fprintf(stdout, "Try it with the AWS CLI:\n%s\n", l.CLIHints())
 
 	daemonCtx, stopDaemon := context.WithCancel(ctx)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -109,6 +110,9 @@ type Config struct {
 	// each call into a plugin.
 	PluginStartTimeout Duration `yaml:"plugin_start_timeout"`
 	PluginCallTimeout  Duration `yaml:"plugin_call_timeout"`
+	// MetricsAddr is the listen address (host:port) of the HTTP server of
+	// /metrics, /healthz and /readyz; "" serves none.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // Default returns the settings of the reference deployment.
@@ -474,6 +478,7 @@ func (c *Config) Validate() error {
 		func() error {
 			return durationRange("plugin_call_timeout", c.PluginCallTimeout, time.Millisecond, MaxVisibility, false)
 		},
+		func() error { return listenAddr("metrics_addr", c.MetricsAddr) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -526,6 +531,21 @@ func queueURL(name, value string) error {
 	u, _ := url.Parse(value)
 	if !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), ".fifo") {
 		return fmt.Errorf("%s must name a FIFO queue (ending in .fifo)", name)
+	}
+	return nil
+}
+
+// listenAddr checks an optional host:port listen address ("" is off).
+func listenAddr(name, value string) error {
+	if value == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(value)
+	if err != nil {
+		return fmt.Errorf("%s %q is not a host:port listen address (such as \":9464\" or \"127.0.0.1:9464\")", name, value)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%s %q: port %q is not a number from 0 to 65535", name, value, port)
 	}
 	return nil
 }

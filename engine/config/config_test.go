@@ -255,6 +255,10 @@ func TestValidate(t *testing.T) {
 		{name: "group with space", change: func(c *Config) { c.OutboxGroupID = "my group" }, want: `outbox_group_id "my group": SQS allows only printable ASCII without spaces`},
 		{name: "log level", change: func(c *Config) { c.LogLevel = "verbose" }, want: `log_level "verbose" is not one of trace, debug, info, warn, error, off`},
 		{name: "log format", change: func(c *Config) { c.LogFormat = "xml" }, want: `log_format "xml" is not one of auto, text, json`},
+		{name: "metrics on all interfaces", change: func(c *Config) { c.MetricsAddr = ":9464" }},
+		{name: "metrics on loopback", change: func(c *Config) { c.MetricsAddr = "127.0.0.1:0" }},
+		{name: "metrics without port", change: func(c *Config) { c.MetricsAddr = "localhost" }, want: `metrics_addr "localhost" is not a host:port listen address (such as ":9464" or "127.0.0.1:9464")`},
+		{name: "metrics port out of range", change: func(c *Config) { c.MetricsAddr = ":70000" }, want: `metrics_addr ":70000": port "70000" is not a number from 0 to 65535`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,18 +4,25 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/seed62486500/resizer/engine/budget"
 	"github.com/seed62486500/resizer/engine/config"
 	"github.com/seed62486500/resizer/engine/imaging"
+	"github.com/seed62486500/resizer/engine/metrics"
 	"github.com/seed62486500/resizer/engine/outbox"
 	"github.com/seed62486500/resizer/engine/pipeline"
 	"github.com/seed62486500/resizer/engine/pluginhost"
@@ -98,6 +105,9 @@ type Daemon struct {
 	pipeline *pipeline.Pipeline
 	consumer *queue.Consumer
 	recipes  reloader
+	metrics  *metrics.Metrics
+	server   *metrics.Server // nil unless metrics_addr is set
+	running  atomic.Bool     // the consumer is receiving
 }
 
 // New loads the recipes, starts the plugins, checks every recipe step
@@ -122,6 +132,14 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 		host.Close()
 		return nil, err
 	}
+	m := metrics.New()
+	pixels := budget.New(cfg.PixelBudget)
+	m.PixelsInFlight(pixels.InUse)
+	var names []string
+	for _, pl := range host.Plugins() {
+		names = append(names, pl.Name)
+	}
+	m.PluginRestarts(names, host.Restarts)
 	p := pipeline.New(store, outbox.NewSender(clients.SQS, cfg.OutboxURL, cfg.OutboxGroupID), set, pipeline.Options{
 		DefaultBucket:  cfg.Bucket,
 		AllowedBuckets: cfg.AllowedBuckets,
@@ -129,8 +147,9 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 		CacheControl:   cfg.CacheControl,
 		Limits:         imaging.Limits{MaxPixels: cfg.MaxPixels},
 		Plugins:        host,
-		Budget:         budget.New(cfg.PixelBudget),
+		Budget:         pixels,
 		Assets:         pipeline.NewAssets(store, cfg.RecipesDir),
+		Observe:        m.Observe,
 		Logger:         log.Named("pipeline"),
 	})
 	c := queue.New(clients.SQS, queue.Options{
@@ -152,8 +171,15 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 	for _, pl := range host.Plugins() {
 		log.Info("plugin ready", "plugin", pl.Name, "version", pl.Version, "kind", pl.Kind, "pid", pl.PID)
 	}
-	d := &Daemon{cfg: cfg, log: log, host: host, pipeline: p, consumer: c}
+	d := &Daemon{cfg: cfg, log: log, host: host, pipeline: p, consumer: c, metrics: m}
 	d.recipes.last = fp
+	if cfg.MetricsAddr != "" {
+		d.server, err = metrics.Listen(cfg.MetricsAddr, m.Gatherer(), d.readiness(clients), log.Named("metrics"))
+		if err != nil {
+			host.Close()
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -197,17 +223,104 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer close(watched)
 		d.watchRecipes(watchCtx)
 	}()
-	err := d.consumer.Run(ctx, d.pipeline)
+	d.running.Store(true)
+	err := d.consumer.Run(ctx, d.metrics.Handler(d.pipeline, d.cfg.Bucket))
+	d.running.Store(false)
 	stopWatch()
 	<-watched
 	return err
 }
 
+// Process runs the pipeline on one object without the inbox (backfill
+// --direct): outputs and the outbox record are written as for an inbox
+// message naming the object. Permanent failures are reported to the outbox
+// and return nil, like a deleted inbox message; a transient failure (the
+// job would have been retried) returns an error.
+func (d *Daemon) Process(ctx context.Context, bucket, key string) error {
+	body, err := json.Marshal(struct {
+		Bucket string `json:"bucket"`
+		Key    string `json:"key"`
+	}{bucket, key})
+	if err != nil {
+		return fmt.Errorf("process %q: %w", key, err)
+	}
+	m := queue.Message{
+		ID:           "direct-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Body:         string(body),
+		ReceiveCount: 1,
+		SentAt:       time.Now(),
+	}
+	switch d.pipeline.Handle(ctx, m) {
+	case queue.Delete:
+		return nil
+	case queue.Release:
+		return fmt.Errorf("process %q: interrupted: %w", key, context.Cause(ctx))
+	default:
+		return fmt.Errorf("process %q: transient failure (see the log)", key)
+	}
+}
+
 // Plugins is the daemon's plugin host.
 func (d *Daemon) Plugins() *pluginhost.Host { return d.host }
 
-// Close stops every plugin process.
-func (d *Daemon) Close() error { return d.host.Close() }
+// MetricsAddr is the address /metrics, /healthz and /readyz are served on,
+// "" when metrics_addr is not set.
+func (d *Daemon) MetricsAddr() string {
+	if d.server == nil {
+		return ""
+	}
+	return d.server.Addr()
+}
+
+// Close stops the metrics server and every plugin process.
+func (d *Daemon) Close() error {
+	var err error
+	if d.server != nil {
+		err = d.server.Close()
+	}
+	return errors.Join(err, d.host.Close())
+}
+
+// readiness is what /readyz checks: the consumer is receiving, the inbox
+// answers, recipes are loaded and every plugin process is running.
+func (d *Daemon) readiness(clients Clients) []metrics.Check {
+	return []metrics.Check{
+		{Name: "consumer", Run: func(context.Context) error {
+			if !d.running.Load() {
+				return errors.New("not receiving (starting or stopping)")
+			}
+			return nil
+		}},
+		{Name: "inbox", Run: func(ctx context.Context) error {
+			_, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+				QueueUrl:       aws.String(d.cfg.InboxURL),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+			})
+			if err != nil {
+				return fmt.Errorf("inbox %s: %w", d.cfg.InboxURL, err)
+			}
+			return nil
+		}},
+		{Name: "recipes", Run: func(context.Context) error {
+			if n := len(d.pipeline.Recipes().Recipes()); n == 0 {
+				return fmt.Errorf("no recipe loaded from %s", d.cfg.RecipesDir)
+			}
+			return nil
+		}},
+		{Name: "plugins", Run: func(context.Context) error {
+			var down []string
+			for _, pl := range d.host.Plugins() {
+				if pl.Kind == pluginhost.KindExternal && pl.PID == 0 {
+					down = append(down, pl.Name)
+				}
+			}
+			if len(down) > 0 {
+				return fmt.Errorf("not running: %s", strings.Join(down, ", "))
+			}
+			return nil
+		}},
+	}
+}
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

@@ -123,6 +123,9 @@ func New(store *storage.Store, sender *outbox.Sender, set *recipe.Set, opts Opti
 // SetRecipes swaps the recipe set used by jobs that start from now on.
 func (p *Pipeline) SetRecipes(set *recipe.Set) { p.recipes.Store(set) }
 
+// Recipes is the recipe set new jobs use.
+func (p *Pipeline) Recipes() *recipe.Set { return p.recipes.Load() }
+
 // Handle implements queue.Handler.
 func (p *Pipeline) Handle(ctx context.Context, m queue.Message) queue.Action {
 	log := p.log.With("msg_id", m.ID)
