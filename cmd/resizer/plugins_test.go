@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/seed62486500/resizer/engine/pluginhost"
+	"github.com/seed62486500/resizer/plugins/resize"
 	"github.com/seed62486500/resizer/plugins/sdk"
 	"github.com/seed62486500/resizer/plugins/sdk/sdktest"
 )
@@ -78,7 +79,7 @@ func TestPluginsCheck(t *testing.T) {
 	}
 	for _, want := range []string{
 		"sha256: " + sum,
-		"ok   handshake and describe: plugin resize 1.0.0, operations: 1",
+		"ok   handshake and describe: plugin resize " + resize.Version + ", operations: 1",
 		"ok   description is well formed",
 		"ok   resize: an unknown parameter is refused",
 		"skip resize: with default parameters",

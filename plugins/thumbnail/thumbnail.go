@@ -22,6 +22,8 @@ import (
 	"math"
 
 	"golang.org/x/image/draw"
+
+	"github.com/seed62486500/resizer/plugins/internal/resample"
 )
 
 // Gravity says which part of the source the crop keeps.
@@ -133,7 +135,7 @@ func Thumbnail(ctx context.Context, src *image.NRGBA, o Options) (*image.NRGBA, 
 		kernel = draw.CatmullRom
 	}
 	out := image.NewRGBA(image.Rect(0, 0, o.Width, o.Height))
-	if err := resample(ctx, out, src, sr, kernel); err != nil {
+	if err := resample.ScaleInto(ctx, out, src, sr, resample.Options{Kernel: kernel}); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -147,48 +149,5 @@ func Thumbnail(ctx context.Context, src *image.NRGBA, o Options) (*image.NRGBA, 
 			return nil, err
 		}
 	}
-	return toNRGBA(out), nil
-}
-
-// resample scales src's region sr to fill dst. Filter kernels get a box
-// pre-shrink on large reductions (see shrink.go); point samplers such as
-// draw.NearestNeighbor are cheap already and are used as they are.
-func resample(ctx context.Context, dst *image.RGBA, src *image.NRGBA, sr image.Rectangle, kernel draw.Interpolator) error {
-	if _, filter := kernel.(*draw.Kernel); filter {
-		if k := preShrinkFactor(sr.Dx(), sr.Dy(), dst.Rect.Dx(), dst.Rect.Dy()); k > 1 {
-			small, err := boxShrink(ctx, src, sr, k)
-			if err != nil {
-				return err
-			}
-			kernel.Scale(dst, dst.Bounds(), small, small.Bounds(), draw.Src, nil)
-			return nil
-		}
-	}
-	kernel.Scale(dst, dst.Bounds(), src, sr, draw.Src, nil)
-	return nil
-}
-
-// toNRGBA un-premultiplies m into a new image.
-func toNRGBA(m *image.RGBA) *image.NRGBA {
-	b := m.Bounds()
-	n := image.NewNRGBA(b)
-	for y := 0; y < b.Dy(); y++ {
-		s := m.Pix[y*m.Stride : y*m.Stride+4*b.Dx()]
-		d := n.Pix[y*n.Stride : y*n.Stride+4*b.Dx()]
-		for i := 0; i < len(s); i += 4 {
-			a := uint32(s[i+3])
-			switch a {
-			case 0:
-				// Fully transparent: leave the zeroed pixel.
-			case 0xff:
-				copy(d[i:i+4], s[i:i+4])
-			default:
-				d[i+0] = uint8((uint32(s[i+0])*0xff + a/2) / a)
-				d[i+1] = uint8((uint32(s[i+1])*0xff + a/2) / a)
-				d[i+2] = uint8((uint32(s[i+2])*0xff + a/2) / a)
-				d[i+3] = uint8(a)
-			}
-		}
-	}
-	return n
+	return resample.Unpremultiply(out, 0), nil
 }
