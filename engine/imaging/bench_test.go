@@ -2,6 +2,8 @@ package imaging
 
 import (
 	"bytes"
+	"fmt"
+	"image"
 	"io"
 	"sync"
 	"testing"
@@ -62,5 +64,28 @@ func BenchmarkConvertDisplayP3ToSRGB12MP(b *testing.B) {
 	}
 	for b.Loop() {
 		p.toSRGB(src)
+	}
+}
+
+func BenchmarkToNRGBAFromJPEG12MP(b *testing.B) {
+	src, _, err := Decode(bytes.NewReader(benchJPEG(b)), Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ToNRGBA(src)
+	}
+}
+
+func BenchmarkEncodeJPEG(b *testing.B) {
+	for _, size := range []image.Point{{1600, 1200}, {800, 600}, {200, 200}} {
+		src := ToNRGBA(photoLike(size.X, size.Y))
+		b.Run(fmt.Sprintf("%dx%d", size.X, size.Y), func(b *testing.B) {
+			for b.Loop() {
+				if err := Encode(io.Discard, src, JPEG, 82); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -14,8 +14,10 @@ import (
 	"io"
 	"io/fs"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -329,89 +331,164 @@ func (e *permanentError) Unwrap() error { return e.err }
 
 // render produces every output of r from the one decoded source: each
 // output's steps run through the plugin host, in order, each on the result
-// of the one before.
+// of the one before, then the output is encoded. Outputs are independent,
+// so up to GOMAXPROCS of them render at once; the first failure cancels the
+// others and is the one returned.
 func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Recipe, decoded *imaging.Decoded, out *Outcome) ([]renderedOutput, error) {
 	if out.Steps == nil {
 		out.Steps = map[string]time.Duration{}
 	}
-	info := decoded.Info
-	var transform, encode time.Duration
+	// The colour views are shared between outputs: make them here, once,
+	// before the outputs run.
 	views := &sourceViews{decoded: decoded}
-	outs := make([]renderedOutput, 0, len(r.Outputs))
-	for _, o := range r.Outputs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		eo := encodeOptions(o, info.Format)
-		eo.Background = cmp.Or[color.Color](nrgbaOrNil(o.Background), p.opts.Background)
-		var frames []imaging.Frame
-		t := time.Now()
-		if decoded.Frames != nil && o.Animated && eo.Format == imaging.GIF {
-			// Every frame through the steps; GIF carries no profile, so
-			// the encoder converts to sRGB where it must.
-			frames = make([]imaging.Frame, len(decoded.Frames))
-			for i, fr := range decoded.Frames {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				dst, err := p.runSteps(ctx, rec, o, fr.Image, out)
-				if err != nil {
-					return nil, fmt.Errorf("frame %d: %w", i, err)
-				}
-				frames[i] = imaging.Frame{Image: dst, Delay: fr.Delay, Disposal: fr.Disposal}
-			}
-		} else {
-			src, icc := views.forOutput(o)
-			dst, err := p.runSteps(ctx, rec, o, src, out)
-			if err != nil {
-				return nil, err
-			}
-			frames = []imaging.Frame{{Image: dst}}
-			if !o.Metadata.StripICC {
-				eo.ICC = icc
-			}
-		}
-		transform += time.Since(t)
+	starts := make([]outputStart, len(r.Outputs))
+	for i, o := range r.Outputs {
+		starts[i].pixels, starts[i].icc = views.forOutput(o)
+	}
 
-		t = time.Now()
-		var buf bytes.Buffer
-		var err error
-		if len(frames) > 1 {
-			err = imaging.EncodeAnimation(&buf, frames, decoded.LoopCount)
-		} else {
-			err = p.encodeOutput(&buf, frames[0].Image, eo)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, runtime.GOMAXPROCS(0))
+		results  = make([]renderResult, len(r.Outputs))
+	)
+	for i, o := range r.Outputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-ctx.Done():
+				return
+			}
+			res := p.renderOutput(ctx, *rec, r, o, decoded, starts[i])
+			results[i] = res
+			if res.err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = res.err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err() // the caller's context ended before an output started
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+
+	var transform, encode time.Duration
+	outs := make([]renderedOutput, 0, len(r.Outputs))
+	for _, res := range results {
+		transform += res.transform
+		encode += res.encode
+		for op, d := range res.steps {
+			out.Steps[op] += d
 		}
-		if err != nil {
-			return nil, encodeError(o.Name, rec.Source.Key, err)
-		}
-		encode += time.Since(t)
-		b := frames[0].Image.Bounds()
-		written := outbox.Output{
-			Name: o.Name,
-			Key: o.KeyOf(p.opts.OutputPrefix, recipe.KeyVars{
-				Source: rec.Source.Key, Recipe: r.Name, Ext: imaging.Ext(eo.Format), Hash: contentHash(buf.Bytes()),
-			}),
-			Width:       b.Dx(),
-			Height:      b.Dy(),
-			Format:      eo.Format,
-			ContentType: cmp.Or(o.ContentType, imaging.ContentType(eo.Format)),
-		}
-		outs = append(outs, renderedOutput{Output: written, body: buf.Bytes(), cacheControl: cmp.Or(o.CacheControl, p.opts.CacheControl)})
-		rec.Outputs = append(rec.Outputs, written)
+		outs = append(outs, res.output)
+		rec.Outputs = append(rec.Outputs, res.output.Output)
 	}
 	rec.Timings.Transform = outbox.Millis(transform)
 	rec.Timings.Encode = outbox.Millis(encode)
 	return outs, nil
 }
 
+// outputStart is the pixels an output's steps start from, and the ICC
+// profile they are in (nil for sRGB).
+type outputStart struct {
+	pixels *image.NRGBA
+	icc    []byte
+}
+
+// renderResult is one output rendered, or why it could not be.
+type renderResult struct {
+	output            renderedOutput
+	steps             map[string]time.Duration
+	transform, encode time.Duration
+	err               error
+}
+
+// renderOutput runs output o's steps and encodes the result. rec is read
+// only (the source it names).
+func (p *Pipeline) renderOutput(ctx context.Context, rec outbox.Record, r *recipe.Recipe, o recipe.Output, decoded *imaging.Decoded, start outputStart) (res renderResult) {
+	res.steps = map[string]time.Duration{}
+	eo := encodeOptions(o, decoded.Info.Format)
+	eo.Background = cmp.Or[color.Color](nrgbaOrNil(o.Background), p.opts.Background)
+	var frames []imaging.Frame
+	t := time.Now()
+	if decoded.Frames != nil && o.Animated && eo.Format == imaging.GIF {
+		// Every frame through the steps; GIF carries no profile, so the
+		// encoder converts to sRGB where it must.
+		frames = make([]imaging.Frame, len(decoded.Frames))
+		for i, fr := range decoded.Frames {
+			if err := ctx.Err(); err != nil {
+				res.err = err
+				return res
+			}
+			dst, err := p.runSteps(ctx, &rec, o, fr.Image, res.steps)
+			if err != nil {
+				res.err = fmt.Errorf("frame %d: %w", i, err)
+				return res
+			}
+			frames[i] = imaging.Frame{Image: dst, Delay: fr.Delay, Disposal: fr.Disposal}
+		}
+	} else {
+		dst, err := p.runSteps(ctx, &rec, o, start.pixels, res.steps)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		frames = []imaging.Frame{{Image: dst}}
+		if !o.Metadata.StripICC {
+			eo.ICC = start.icc
+		}
+	}
+	res.transform = time.Since(t)
+
+	t = time.Now()
+	var buf bytes.Buffer
+	var err error
+	if len(frames) > 1 {
+		err = imaging.EncodeAnimation(&buf, frames, decoded.LoopCount)
+	} else {
+		err = p.encodeOutput(&buf, frames[0].Image, eo)
+	}
+	if err != nil {
+		res.err = encodeError(o.Name, rec.Source.Key, err)
+		return res
+	}
+	res.encode = time.Since(t)
+	b := frames[0].Image.Bounds()
+	written := outbox.Output{
+		Name: o.Name,
+		Key: o.KeyOf(p.opts.OutputPrefix, recipe.KeyVars{
+			Source: rec.Source.Key, Recipe: r.Name, Ext: imaging.Ext(eo.Format), Hash: contentHash(buf.Bytes()),
+		}),
+		Width:       b.Dx(),
+		Height:      b.Dy(),
+		Format:      eo.Format,
+		ContentType: cmp.Or(o.ContentType, imaging.ContentType(eo.Format)),
+	}
+	res.output = renderedOutput{Output: written, body: buf.Bytes(), cacheControl: cmp.Or(o.CacheControl, p.opts.CacheControl)}
+	return res
+}
+
 // runSteps runs the steps of output o, in order, each on the result of the
 // one before.
-func (p *Pipeline) runSteps(ctx context.Context, rec *outbox.Record, o recipe.Output, src *image.NRGBA, out *Outcome) (*image.NRGBA, error) {
+func (p *Pipeline) runSteps(ctx context.Context, rec *outbox.Record, o recipe.Output, src *image.NRGBA, steps map[string]time.Duration) (*image.NRGBA, error) {
 	dst := src
 	for _, st := range o.Plan() {
 		ts := time.Now()
 		next, err := p.step(ctx, rec.Source.Bucket, st, dst)
-		out.Steps[st.Op] += time.Since(ts)
+		steps[st.Op] += time.Since(ts)
 		if err != nil {
 			return nil, fmt.Errorf("output %q of %q: %w", o.Name, rec.Source.Key, err)
 		}
