@@ -415,7 +415,7 @@ func scenario(t *testing.T, e env) {
 		if w.code != "" {
 			if r.Error == nil || r.Error.Code != w.code {
 				t.Errorf("%s: error %+v, want code %s", key, r.Error, w.code)
-			} else if !strings.Contains(r.Error.Message, "") {
+			} else if strings.TrimSpace(r.Error.Message) == "" {
 				t.Errorf("%s: empty reason", key)
 			}
 			continue
