@@ -39,6 +39,8 @@ Usage:
   resizer backfill --prefix P [--since T] [--direct]
                                            reprocess existing sources whose outputs are not current
   resizer plugins list|check|docs          inspect plugins (see "resizer plugins help")
+  resizer bench [--workers 1,2] [--compare vips]
+                                           measure images/s, stage latency and memory through local mode
   resizer version
 
 Run "resizer COMMAND -h" for a command's flags.
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdBackfill(args[1:], stdout, stderr)
 	case "plugins":
 		return cmdPlugins(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "plugin":
 		return cmdPluginServe(args[1:], stderr)
 	case "version", "--version":
