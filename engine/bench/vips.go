@@ -261,7 +261,7 @@ func runVips(ctx context.Context, path string, jobs []vipsJob, dir string, concu
 }
 
 // runWatched runs cmd and returns the peak resident memory of its process,
-// read from its VmHWM every few milliseconds until it exits (0 where /proc
+// read from its VmHWM every 5 ms until it exits (0 where /proc
 // is not there). The rusage of a finished child will not do: Go starts
 // children sharing its memory until they exec, and Linux carries that
 // memory's high-water mark into the child's ru_maxrss, so every child
@@ -274,7 +274,7 @@ func runWatched(cmd *exec.Cmd) (int64, error) {
 	peak := make(chan int64, 1)
 	go func() {
 		var hwm int64
-		t := time.NewTicker(2 * time.Millisecond)
+		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
 			// The mark only rises, so the last reading before the process
