@@ -64,8 +64,8 @@ func TestTinyBench(t *testing.T) {
 		}
 	}
 	total := w.Stage("total")
-	if total.Min <= 0 || w.Stage("decode").Max > total.Max {
-		t.Errorf("total %+v, decode %+v", total, w.Stage("decode"))
+	if total.Min <= 0 || w.Stage("decode").Max > total.Max || w.Stage("render").Max > total.Max || w.Stage("render").Min <= 0 {
+		t.Errorf("total %+v, decode %+v, render %+v", total, w.Stage("decode"), w.Stage("render"))
 	}
 	// The whole pass cannot be shorter than its longest job.
 	if w.WallSeconds.Median*1000 < total.Max {

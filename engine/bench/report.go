@@ -44,8 +44,12 @@ func WriteText(w io.Writer, r *Report) error {
 	fmt.Fprintf(tw, "Throughput, median of %d %s [lowest-highest]:\n", r.Rounds, plural(r.Rounds, "round", "rounds"))
 	fmt.Fprintln(tw, "WORKERS\tIMAGES/S\tMP/S\tWALL S\tCPU MS/IMAGE")
 	for _, wr := range r.Workers {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%.0f\n", wr.Workers, spread(wr.ImagesPerSecond, "%.2f"),
-			spread(wr.MegapixelsPerSecond, "%.1f"), wr.WallSeconds.Median, wr.CPUPerImageMs.Median)
+		cpu := "-" // /proc is Linux only
+		if wr.CPUPerImageMs.Median > 0 {
+			cpu = fmt.Sprintf("%.0f", wr.CPUPerImageMs.Median)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%s\n", wr.Workers, spread(wr.ImagesPerSecond, "%.2f"),
+			spread(wr.MegapixelsPerSecond, "%.1f"), wr.WallSeconds.Median, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -71,6 +75,8 @@ func WriteText(w io.Writer, r *Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, "  transform and encode add up every output's time, and outputs are made concurrently: they can exceed")
+	fmt.Fprintln(w, "  the wall time. render = total - download - decode - upload, the wall time of making the outputs.")
 
 	fmt.Fprintln(w)
 	if err := writeMemory(w, r.Workers); err != nil {
@@ -99,7 +105,7 @@ func writeMemory(w io.Writer, workers []WorkersResult) error {
 	slices.Sort(names)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "Peak resident memory, MiB (of the round with the largest per-job figure):")
-	fmt.Fprintln(tw, "\tIDLE\tPEAK"+strings.Repeat("\t", len(names)+2))
+	fmt.Fprintln(tw, "\tIDLE\tPEAK")
 	head := "WORKERS\tALL\tDAEMON"
 	for _, n := range names {
 		head += "\t" + strings.ToUpper(n)
@@ -151,7 +157,7 @@ func writeVips(w io.Writer, r *Report) error {
 		head += fmt.Sprintf("\t%d %s\t\t", vw.Workers, plural(vw.Workers, "worker", "workers"))
 		sub += "\tours\tvips\tours/vips"
 	}
-	fmt.Fprintln(tw, head)
+	fmt.Fprintln(tw, strings.TrimRight(head, "\t"))
 	fmt.Fprintln(tw, sub)
 	// Each row gives ours and vips's value of a figure; a negative one is
 	// unknown.
@@ -166,6 +172,9 @@ func writeVips(w io.Writer, r *Report) error {
 			return o.Stage("total").P50, vw.PerImageMs.P50
 		}},
 		{"CPU ms per image", "%.0f", func(o WorkersResult, vw VipsWorkers) (float64, float64) {
+			if o.CPUPerImageMs.Median == 0 {
+				return -1, vw.CPUPerImageMs.Median
+			}
 			return o.CPUPerImageMs.Median, vw.CPUPerImageMs.Median
 		}},
 		{"MiB per job", "%.0f", func(o WorkersResult, vw VipsWorkers) (float64, float64) {
