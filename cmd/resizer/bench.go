@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 
@@ -63,27 +65,27 @@ func parseSize(s string) (w, h int, err error) {
 }
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("resizer bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage, "\nFlags:\n"); fs.PrintDefaults() }
+	flags := flag.NewFlagSet("resizer bench", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() { fmt.Fprint(stderr, benchUsage, "\nFlags:\n"); flags.PrintDefaults() }
 	var cf commonFlags
-	cf.register(fs)
-	images := fs.Int("images", bench.DefaultImages, "how many images to generate; with --inputs, the most to take (all when not given)")
-	size := fs.String("size", fmt.Sprintf("%dx%d", bench.DefaultWidth, bench.DefaultHeight), "size of the generated images, `WxH`")
-	inputs := fs.String("inputs", "", "take the images (JPEG, PNG, GIF, WebP) from this `directory` instead of generating them")
-	recipes := fs.String("recipes", "", "recipes `directory` (default: the configuration's recipes_dir, ./recipes)")
+	cf.register(flags)
+	images := flags.Int("images", bench.DefaultImages, "how many images to generate; with --inputs, the most to take (all when not given)")
+	size := flags.String("size", fmt.Sprintf("%dx%d", bench.DefaultWidth, bench.DefaultHeight), "size of the generated images, `WxH`")
+	inputs := flags.String("inputs", "", "take the images (JPEG, PNG, GIF, WebP) from this `directory` instead of generating them")
+	recipes := flags.String("recipes", "", "recipes `directory` (default: the configuration's recipes_dir, ./recipes)")
 	workers := workerList{1, 2}
-	fs.Var(&workers, "workers", "worker counts to measure, comma-separated; each runs the whole set")
-	rounds := fs.Int("rounds", bench.DefaultRounds, "passes over the set per worker count; figures are their medians")
-	compare := fs.String("compare", "", `also run another implementation on the same images: "vips" (vipsthumbnail)`)
-	oneGroup := fs.Bool("one-group", false, "send every inbox message in one message group, as the default EventBridge rule does")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	timeout := fs.Duration("timeout", bench.DefaultTimeout, "longest wait for one pass over the set")
-	if err := fs.Parse(args); err != nil {
+	flags.Var(&workers, "workers", "worker counts to measure, comma-separated; each runs the whole set")
+	rounds := flags.Int("rounds", bench.DefaultRounds, "passes over the set per worker count; figures are their medians")
+	compare := flags.String("compare", "", `also run another implementation on the same images: "vips" (vipsthumbnail)`)
+	oneGroup := flags.Bool("one-group", false, "send every inbox message in one message group, as the default EventBridge rule does")
+	asJSON := flags.Bool("json", false, "print the report as JSON")
+	timeout := flags.Duration("timeout", bench.DefaultTimeout, "longest wait for one pass over the set")
+	if err := flags.Parse(args); err != nil {
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "resizer bench: unexpected argument %q\n", fs.Arg(0))
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "resizer bench: unexpected argument %q\n", flags.Arg(0))
 		return exitUsage
 	}
 	w, h, err := parseSize(*size)
@@ -91,7 +93,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "resizer bench: %v\n", err)
 		return exitUsage
 	}
-	if *images < 1 && (*inputs == "" || flagGiven(fs, "images")) || *rounds < 1 {
+	if *images < 1 && (*inputs == "" || flagGiven(flags, "images")) || *rounds < 1 {
 		fmt.Fprintln(stderr, "resizer bench: --images and --rounds take at least 1")
 		return exitUsage
 	}
@@ -116,6 +118,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if *recipes != "" {
 		cfg.RecipesDir = *recipes
 	}
+	if _, err := os.Stat(cfg.RecipesDir); errors.Is(err, fs.ErrNotExist) {
+		// The default is relative: run from elsewhere, it names nothing.
+		fmt.Fprintf(stderr, "resizer bench: no recipes directory %s (run it from the repository, or give --recipes DIR)\n", cfg.RecipesDir)
+		return exitUsage
+	}
 	if cf.logLevel == "" {
 		// The report is the output; the daemon speaks up only for trouble.
 		cfg.LogLevel = "warn"
@@ -132,7 +139,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		Logger:   newLogger(cfg, stderr),
 		Progress: stderr,
 	}
-	if *inputs == "" || flagGiven(fs, "images") {
+	if *inputs == "" || flagGiven(flags, "images") {
 		opts.Images = *images
 	}
 	opts.InputsDir = *inputs

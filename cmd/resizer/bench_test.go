@@ -65,6 +65,7 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"compare", []string{"--compare", "imagemagick"}, "only comparison is vips"},
 		{"rounds", []string{"--rounds", "0"}, "at least 1"},
 		{"argument", []string{"photos/"}, "unexpected argument"},
+		{"recipes", []string{"--recipes", "no-such-dir"}, "no recipes directory no-such-dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
