@@ -56,6 +56,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "run", "local", "process", "backfill", "bench":
+		tuneMemory() // the commands that decode images in this process
+	}
+	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
 	case "local":

@@ -103,6 +103,7 @@ func cmdProcess(args []string, stdout, stderr io.Writer) int {
 		CacheControl: cfg.CacheControl,
 		Limits:       imaging.Limits{MaxPixels: cfg.MaxPixels},
 		Plugins:      host,
+		SourceImage:  host.NewImage,
 		Assets:       pipeline.NewAssets(nil, cfg.RecipesDir),
 		Logger:       hclog.New(&hclog.LoggerOptions{Name: "resizer", Output: stderr, Level: hclog.Warn}),
 	})

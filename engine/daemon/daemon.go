@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 		Limits:         imaging.Limits{MaxPixels: cfg.MaxPixels},
 		Plugins:        host,
 		Budget:         pixels,
+		SourceImage:    host.NewImage,
 		Assets:         pipeline.NewAssets(store, cfg.RecipesDir),
 		Observe:        m.Observe,
 		Logger:         log.Named("pipeline"),

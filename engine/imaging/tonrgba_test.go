@@ -33,3 +33,36 @@ func TestToNRGBAInBandsMatchesOneDraw(t *testing.T) {
 		}
 	}
 }
+
+// ToNRGBAInto writes what ToNRGBA returns, for every layout decoders give.
+func TestToNRGBAIntoMatchesToNRGBA(t *testing.T) {
+	photo := photoLike(61, 47)
+	translucent := image.NewRGBA(image.Rect(0, 0, 61, 47))
+	for i := range translucent.Pix {
+		translucent.Pix[i] = uint8(i * 13)
+		if i%4 == 3 {
+			translucent.Pix[i] = 200
+			translucent.Pix[i-1], translucent.Pix[i-2], translucent.Pix[i-3] = min(translucent.Pix[i-1], 200), min(translucent.Pix[i-2], 200), min(translucent.Pix[i-3], 200)
+		}
+	}
+	gray := image.NewGray(image.Rect(3, 4, 64, 51))
+	gray16 := image.NewGray16(image.Rect(0, 0, 61, 47))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i)
+	}
+	for i := range gray16.Pix {
+		gray16.Pix[i] = uint8(i * 7)
+	}
+	ycc := image.NewYCbCr(image.Rect(0, 0, 61, 47), image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(i)
+	}
+	for _, src := range []image.Image{photo, ToNRGBA(photo), translucent, gray, gray16, ycc} {
+		want := ToNRGBA(src)
+		got := image.NewNRGBA(image.Rectangle{Max: src.Bounds().Size()})
+		ToNRGBAInto(got, src)
+		if !bytes.Equal(got.Pix, want.Pix) {
+			t.Errorf("%T: ToNRGBAInto differs from ToNRGBA", src)
+		}
+	}
+}

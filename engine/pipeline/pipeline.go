@@ -66,6 +66,11 @@ type Options struct {
 	Plugins        Plugins        // every step of every output runs here
 	Assets         *Assets        // files that steps name (watermark images)
 	Budget         *budget.Pixels // decoded pixels in flight, across jobs
+	// SourceImage, when set, allocates the w×h image the decoded source
+	// is converted into, in memory that plugin processes map without a
+	// copy (pluginhost.Host.NewImage); release frees it once the outputs
+	// are made. Nil, or an error, means the Go heap.
+	SourceImage func(w, h int) (img *image.NRGBA, release func(), err error)
 	// Observe, when set, is told what became of every event (for metrics).
 	Observe func(Outcome)
 	Logger  hclog.Logger
@@ -340,10 +345,16 @@ func (p *Pipeline) render(ctx context.Context, rec *outbox.Record, r *recipe.Rec
 	}
 	// The colour views are shared between outputs: make them here, once,
 	// before the outputs run.
-	views := &sourceViews{decoded: decoded}
+	views := &sourceViews{decoded: decoded, alloc: p.opts.SourceImage}
+	defer views.release()
 	starts := make([]outputStart, len(r.Outputs))
 	for i, o := range r.Outputs {
 		starts[i].pixels, starts[i].icc = views.forOutput(o)
+	}
+	if views.asDecoded != nil {
+		// The same pixels as NRGBA: let the decoder's image (a JPEG's
+		// YCbCr planes) be collected while the outputs render.
+		decoded.Image = views.asDecoded
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -517,6 +528,8 @@ func (p *Pipeline) decodeOptions(r *recipe.Recipe, info imaging.Info) imaging.De
 // asks for, converting at most once per source.
 type sourceViews struct {
 	decoded   *imaging.Decoded
+	alloc     func(w, h int) (*image.NRGBA, func(), error)
+	free      func() // releases asDecoded when alloc made it
 	asDecoded *image.NRGBA
 	srgb      *image.NRGBA
 	srgbICC   []byte // a profile the sRGB view is still in (one that cannot be converted)
@@ -527,7 +540,7 @@ type sourceViews struct {
 func (v *sourceViews) forOutput(o recipe.Output) (*image.NRGBA, []byte) {
 	d := v.decoded
 	if v.asDecoded == nil {
-		v.asDecoded = imaging.ToNRGBA(d.Image)
+		v.asDecoded = v.convert(d.Image)
 	}
 	// Kept colours, or a decode that already converted what it could.
 	if o.Color == recipe.ColorKeep || d.ICC == nil || d.Converted {
@@ -538,6 +551,33 @@ func (v *sourceViews) forOutput(o recipe.Output) (*image.NRGBA, []byte) {
 		v.srgb, v.srgbICC = imaging.ToNRGBA(img), still
 	}
 	return v.srgb, v.srgbICC
+}
+
+// convert makes the decoded image NRGBA, in memory from alloc when it can.
+func (v *sourceViews) convert(img image.Image) *image.NRGBA {
+	if v.alloc != nil {
+		size := img.Bounds().Size()
+		if dst, free, err := v.alloc(size.X, size.Y); err == nil {
+			imaging.ToNRGBAInto(dst, img)
+			v.free = free
+			return dst
+		}
+	}
+	return imaging.ToNRGBA(img)
+}
+
+// release frees what convert allocated; the views must not be used after.
+// The decoded image stops naming those pixels too.
+func (v *sourceViews) release() {
+	if v.free == nil {
+		return
+	}
+	if v.decoded.Image == image.Image(v.asDecoded) {
+		v.decoded.Image = nil
+	}
+	v.free()
+	v.free = nil
+	v.asDecoded = nil
 }
 
 func nrgbaOrNil(c *color.NRGBA) color.Color {

@@ -102,10 +102,11 @@ type Plugin struct {
 // Host runs the plugins and routes operations to them. Its methods may be
 // called concurrently.
 type Host struct {
-	plugins  []*member
-	byOp     map[string]*member
-	opNames  []string
-	external map[string]*supervisor
+	plugins   []*member
+	byOp      map[string]*member
+	opNames   []string
+	external  map[string]*supervisor
+	sharedDir string
 }
 
 // member is one plugin of the catalog, of either kind.
@@ -160,7 +161,7 @@ func newHost(ctx context.Context, opts Options, adoptName bool) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{byOp: map[string]*member{}, external: map[string]*supervisor{}}
+	h := &Host{byOp: map[string]*member{}, external: map[string]*supervisor{}, sharedDir: opts.SharedDir}
 
 	names := make([]string, 0, len(opts.Builtin))
 	for name := range opts.Builtin {
@@ -313,6 +314,18 @@ func (h *Host) Operation(op string) (sdk.Operation, string, bool) {
 	}
 	spec, _ := m.info.Operation(op)
 	return spec, m.name, true
+}
+
+// NewImage returns a w×h image in memory that the external plugins map
+// without a copy (an sdk.SharedImage in the host's shared directory), and
+// the function that frees it. A source handed to several out-of-process
+// steps then exists once, not once in the heap and once per call.
+func (h *Host) NewImage(w, hgt int) (*image.NRGBA, func(), error) {
+	img, err := sdk.NewSharedImage(h.sharedDir, w, hgt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img.NRGBA, img.Release, nil
 }
 
 // Restarts returns how many times the external plugin called name has been

@@ -79,9 +79,11 @@
 // EXIF orientation already applied. Between processes they travel through
 // files on /dev/shm (see shm.go for who creates and removes which file),
 // never through gRPC messages, so size is bounded by MaxPixels and memory,
-// not by gRPC's 4 MiB message cap. Over gRPC a plugin receives its own copy
-// of the input; in process it receives the host's image, so never modify
-// the input.
+// not by gRPC's 4 MiB message cap. Over gRPC the input is the host's file
+// mapped copy-on-write (nothing is copied; what a transformer writes stays
+// its own); in process it is the host's image itself. Either way, treat the
+// input as read-only and as valid only until Transform returns: copy what
+// you keep.
 //
 // # Errors
 //

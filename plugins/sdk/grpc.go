@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -116,7 +118,8 @@ func (c *Client) Validate(ctx context.Context, op string, p Params) error {
 }
 
 // Transform sends req.Image to the plugin through a shared memory file
-// and returns the plugin's output, copied into the Go heap.
+// (a SharedImage's own, or a copy in a file of the Client's) and returns the
+// plugin's output, copied into the Go heap.
 func (c *Client) Transform(ctx context.Context, req Request) (_ *image.NRGBA, err error) {
 	if req.Image == nil {
 		return nil, fmt.Errorf("%w: no input image", ErrUnsupportedInput)
@@ -145,9 +148,12 @@ func (c *Client) Transform(ctx context.Context, req Request) (_ *image.NRGBA, er
 			s.release()
 		}
 	}()
-	in, err := s.in.writeImage(req.Image)
-	if err != nil {
-		return nil, fmt.Errorf("send image to plugin: %w", err)
+	in, isShared := sharedDescriptor(req.Image, c.pool.dir)
+	if !isShared {
+		in, err = s.in.writeImage(req.Image)
+		if err != nil {
+			return nil, fmt.Errorf("send image to plugin: %w", err)
+		}
 	}
 	resp, err := c.rpc.Transform(ctx, &pluginv1.TransformRequest{
 		Operation:  req.Operation,
@@ -177,11 +183,14 @@ func (c *Client) Transform(ctx context.Context, req Request) (_ *image.NRGBA, er
 // server is the plugin side: it turns RPCs into calls of impl.
 type server struct {
 	pluginv1.UnimplementedTransformerServer
-	impl Transformer
-	maps peerMaps // mappings of the host's shared files; see shm.go
+	impl  Transformer
+	maps  peerMaps   // mappings of the host's shared files; see shm.go
+	views inputViews // where inputs are mapped; see shm_unix.go
 
 	mu   sync.Mutex
 	info *Info
+
+	collecting atomic.Bool // a collection started by collect is running
 }
 
 // describe returns the transformer's Info, asked once.
@@ -266,9 +275,13 @@ func (s *server) Transform(ctx context.Context, req *pluginv1.TransformRequest) 
 	if !filepath.IsAbs(outPath) || filepath.Dir(outPath) != filepath.Dir(in.Path) {
 		return nil, status.Errorf(codes.InvalidArgument, "output path %q must be absolute and beside the input", outPath)
 	}
-	img, err := s.maps.readInput(in)
+	img, release, err := s.views.view(in, &s.maps)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "read input image: %v", err)
+	}
+	defer release() // after the output is written: it may be the input itself
+	if in.size() >= collectAfterBytes {
+		defer s.collect()
 	}
 	result, err := s.impl.Transform(ctx, Request{
 		Operation: req.GetOperation(),
@@ -298,6 +311,25 @@ func (s *server) Transform(ctx context.Context, req *pluginv1.TransformRequest) 
 		return nil, toStatus(err)
 	}
 	return &pluginv1.TransformResponse{Output: sharedToProto(out)}, nil
+}
+
+// collectAfterBytes is the input size from which a call ends with a
+// garbage collection (see server.collect).
+const collectAfterBytes = 8 << 20
+
+// collect starts a garbage collection unless one it started is still
+// running. A large call leaves its input copy and intermediate buffers
+// behind; collecting right away lets the next call reuse that memory,
+// where waiting for the collector's own pace would let the next call's
+// buffers pile on top of this one's and the process hold twice as much.
+func (s *server) collect() {
+	if !s.collecting.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.collecting.Store(false)
+		runtime.GC()
+	}()
 }
 
 // recoverPanic turns a panic in a transformer into an Internal error for

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -47,6 +48,12 @@ func Serve(t Transformer) {
 		JSONFormat: true,
 	})
 	hclog.SetDefault(logger)
+	if os.Getenv("GOGC") == "" {
+		// Transforms allocate large pixel buffers that hold no pointers:
+		// collecting often costs little, and Go's default would let each
+		// call's dead buffers double the plugin's footprint.
+		debug.SetGCPercent(gcPercent)
+	}
 	go watchParent(logger, os.Getppid(), parentPoll)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
@@ -59,6 +66,9 @@ func Serve(t Transformer) {
 		Logger: logger,
 	})
 }
+
+// gcPercent is a plugin's garbage collector target unless GOGC is set.
+const gcPercent = 25
 
 // parentPoll is how often a plugin looks whether its host is still there.
 const parentPoll = 500 * time.Millisecond

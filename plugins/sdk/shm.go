@@ -34,21 +34,21 @@ import (
 //     back to the pool after a call, and its files keep their pages. Files
 //     only grow (ftruncate) when an image needs more room.
 //   - The host copies its input into the input file through its mapping
+//     (unless the input is a SharedImage, whose own file is named instead)
 //     and names the output file in the request. The plugin maps the input
-//     read-only and copies it into the Go heap: the transformer gets its
-//     own copy, which it may keep or modify and which outlives the call
-//     (that matters for transformers that leave work running after a
-//     cancellation, as plugins/resize does). It opens the output file (it
-//     never creates one: this differs from the first version of the
+//     privately, copy-on-write (see shm_unix.go): the transformer reads
+//     the host's pages, and its writes stay its own. It opens the output
+//     file (it never creates one: this differs from the first version of the
 //     protocol, where the plugin created it with O_EXCL), grows it if the
 //     result needs more room, writes the result through a mapping, and
 //     only then answers. The host copies the output from its own mapping
-//     straight into the *image.NRGBA it returns: one copy per direction
-//     per side, four in all.
+//     straight into the *image.NRGBA it returns: one copy of the input at
+//     most, and two of the output.
 //   - A slot goes back to the pool only after a call that succeeded: then
 //     the plugin has answered, so it is done with both files (the SDK
 //     touches them only while serving the call; the transformer never
-//     sees them), and nothing of that call can touch them again. After any
+//     sees them but through its copy-on-write view of the input), and
+//     nothing of that call can touch them again. After any
 //     error (the plugin's own, a crash, a timeout, a cancelled context) the
 //     plugin might still be working on the call, so the host retires the
 //     slot: it unmaps, closes and removes both files right away. A late
@@ -595,4 +595,82 @@ func sharedFilePID(e fs.DirEntry) (int, bool) {
 	}
 	pid, err := strconv.Atoi(pidText)
 	return pid, err == nil && pid > 0
+}
+
+// SharedImage is an image whose pixels live in a memory-backed file, for
+// hosts: a Client passes it to a plugin by naming the file, without the
+// copy into a slot's input file. Allocate the source of several plugin
+// calls this way; Release it when the calls are over.
+type SharedImage struct {
+	*image.NRGBA
+	a *arena
+}
+
+// shared maps the first pixel of every live SharedImage to its file.
+var shared sync.Map // *uint8 -> *arena
+
+// NewSharedImage returns a transparent w×h image whose pixels are in a new
+// file in dir ("" for the directory Clients use by default: /dev/shm when
+// usable). A Client whose GRPCPlugin has the same SharedDir sends it
+// without copying; anything else treats it as a plain image.
+func NewSharedImage(dir string, w, h int) (*SharedImage, error) {
+	if dir == "" {
+		dir = defaultSharedDir()
+	}
+	desc := sharedImage{Width: w, Height: h, Stride: w * bytesPerPix}
+	in, _, err := newSharedPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("name shared image: %w", err)
+	}
+	desc.Path = in
+	if err := desc.check(); err != nil {
+		return nil, err
+	}
+	a, err := newArena(in)
+	if err != nil {
+		return nil, err
+	}
+	n := desc.size()
+	if err := a.f.Truncate(int64(n)); err != nil {
+		a.release()
+		return nil, fmt.Errorf("size shared image: %w", err)
+	}
+	a.size = int64(n)
+	if err := a.cover(n); err != nil {
+		a.release()
+		return nil, err
+	}
+	img := &image.NRGBA{Pix: a.m.mem[:n:n], Stride: desc.Stride, Rect: image.Rect(0, 0, w, h)}
+	shared.Store(&img.Pix[0], a)
+	return &SharedImage{NRGBA: img, a: a}, nil
+}
+
+// Release unmaps and removes the file. The pixels must not be used
+// afterwards; a plugin still reading them keeps its own mapping.
+func (s *SharedImage) Release() {
+	if s == nil || s.a == nil {
+		return
+	}
+	shared.Delete(&s.Pix[0])
+	s.a.release()
+	s.a = nil
+	s.NRGBA = nil
+}
+
+// sharedDescriptor describes img for a plugin when img is a SharedImage's
+// image (not a part of it) in dir.
+func sharedDescriptor(img *image.NRGBA, dir string) (sharedImage, bool) {
+	if len(img.Pix) == 0 || img.Rect.Min != (image.Point{}) {
+		return sharedImage{}, false
+	}
+	v, ok := shared.Load(&img.Pix[0])
+	if !ok {
+		return sharedImage{}, false
+	}
+	a := v.(*arena)
+	desc := sharedImage{Path: a.path, Width: img.Rect.Dx(), Height: img.Rect.Dy(), Stride: img.Stride}
+	if filepath.Dir(a.path) != dir || desc.check() != nil || int64(desc.size()) > a.size || desc.size() > len(img.Pix) {
+		return sharedImage{}, false
+	}
+	return desc, true
 }

@@ -2,7 +2,10 @@
 
 package sdk
 
-import "os"
+import (
+	"image"
+	"os"
+)
 
 // Without mmap a "mapping" is a heap buffer that flush writes to the file
 // and load reads from it: slower, and the same protocol.
@@ -46,3 +49,11 @@ type fileID struct{}
 func statID(os.FileInfo) (fileID, bool) { return fileID{}, false }
 
 func linkCount(os.FileInfo) (uint64, bool) { return 0, false }
+
+// inputViews, without mmap, copies the input (see peerMaps.readInput).
+type inputViews struct{}
+
+func (*inputViews) view(desc sharedImage, maps *peerMaps) (*image.NRGBA, func(), error) {
+	img, err := maps.readInput(desc)
+	return img, func() {}, err
+}

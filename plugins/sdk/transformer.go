@@ -44,7 +44,9 @@ type Request struct {
 	// Image is the input: 8 bits per channel, alpha not premultiplied
 	// (the layout image/png and image/gif decoders produce and encoders
 	// want), with EXIF orientation already applied. Its Rect need not start
-	// at (0, 0). Treat it as read-only: in process it is the host's image.
+	// at (0, 0). Treat it as read-only (in process it is the host's image)
+	// and do not use it after Transform returns (over gRPC it is a mapping
+	// of the host's file, which the SDK reuses for the next call).
 	//
 	// NRGBA rather than RGBA because every step of a recipe hands its
 	// result to the next and to the encoder; converting to and from

@@ -288,17 +288,31 @@ func kernelScale(ctx context.Context, dst *image.RGBA, src image.Image, sr image
 		k.Scale(dst, dst.Rect, src, sr, draw.Src, nil)
 		return ctx.Err()
 	}
+	// One scaler per band shape (the first and last bands lose their outer
+	// margin): a draw.Scaler keeps its distributions and pools its
+	// temporary buffer, so the bands of one shape share both instead of
+	// each allocating a buffer of dw × its source rows.
+	var mu sync.Mutex
+	scalers := map[[2]int]draw.Scaler{}
+	scaler := func(bandDH, bandSH int) draw.Scaler {
+		mu.Lock()
+		defer mu.Unlock()
+		key := [2]int{bandDH, bandSH}
+		z, ok := scalers[key]
+		if !ok {
+			z = k.NewScaler(dw, bandDH, sr.Dx(), bandSH)
+			scalers[key] = z
+		}
+		return z
+	}
 	return inBands(ctx, dh, band, workers, func(y0, y1 int) {
 		// The band computes output rows [y0-margin, y1+margin) from the
 		// source rows they map to; only [y0, y1) are written to dst.
 		a, b := max(0, y0-margin), min(dh, y1+margin)
 		srBand := image.Rect(sr.Min.X, sr.Min.Y+a/q*p, sr.Max.X, sr.Min.Y+b/q*p)
-		if b == dh {
-			srBand.Max.Y = sr.Max.Y // dh is a multiple of q: already exact
-		}
 		dr := image.Rect(dst.Rect.Min.X, dst.Rect.Min.Y+a, dst.Rect.Min.X+dw, dst.Rect.Min.Y+b)
 		rows := dst.SubImage(image.Rect(dst.Rect.Min.X, dst.Rect.Min.Y+y0, dst.Rect.Max.X, dst.Rect.Min.Y+y1)).(*image.RGBA)
-		k.Scale(rows, dr, src, srBand, draw.Src, nil)
+		scaler(dr.Dy(), srBand.Dy()).Scale(rows, dr, src, srBand, draw.Src, nil)
 	})
 }
 
@@ -359,34 +373,33 @@ func inBands(ctx context.Context, n, band, workers int, fn func(y0, y1 int)) err
 	return ctx.Err()
 }
 
-// Unpremultiply converts the premultiplied src to a new NRGBA image, in
-// parallel bands.
-func Unpremultiply(src *image.RGBA, workers int) *image.NRGBA {
+// Unpremultiply converts the premultiplied m to NRGBA in place, in
+// parallel bands, and returns the same pixels as an *image.NRGBA; m must
+// not be used afterwards.
+func Unpremultiply(m *image.RGBA, workers int) *image.NRGBA {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	w, h := src.Rect.Dx(), src.Rect.Dy()
-	dst := image.NewNRGBA(image.Rectangle{Max: image.Pt(w, h)})
+	w, h := m.Rect.Dx(), m.Rect.Dy()
 	inBands(context.Background(), h, 256, workers, func(y0, y1 int) {
 		for y := y0; y < y1; y++ {
-			s := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):][:w*4]
-			d := dst.Pix[y*dst.Stride:][:w*4]
-			for i := 0; i < len(s); i += 4 {
-				switch a := uint32(s[i+3]); a {
+			row := m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y+y):][:w*4]
+			for i := 0; i < len(row); i += 4 {
+				p := row[i : i+4 : i+4]
+				switch a := uint32(p[3]); a {
 				case 0xff:
-					copy(d[i:i+4], s[i:i+4])
 				case 0:
-					// Transparent: its colour is meaningless; leave zero.
+					// Transparent: its colour is meaningless; make it zero.
+					p[0], p[1], p[2] = 0, 0, 0
 				default:
-					d[i+0] = uint8((uint32(s[i+0])*0xff + a/2) / a)
-					d[i+1] = uint8((uint32(s[i+1])*0xff + a/2) / a)
-					d[i+2] = uint8((uint32(s[i+2])*0xff + a/2) / a)
-					d[i+3] = uint8(a)
+					p[0] = uint8((uint32(p[0])*0xff + a/2) / a)
+					p[1] = uint8((uint32(p[1])*0xff + a/2) / a)
+					p[2] = uint8((uint32(p[2])*0xff + a/2) / a)
 				}
 			}
 		}
 	})
-	return dst
+	return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
 }
 
 func gcd(a, b int) int {
