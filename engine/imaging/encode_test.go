@@ -8,6 +8,7 @@ import (
 	"image/color/palette"
 	"image/draw"
 	"image/gif"
+	"image/jpeg"
 	"io"
 	"testing"
 )
@@ -172,5 +173,25 @@ func TestContentTypeAndExt(t *testing.T) {
 		if got := Ext(tt.format); got != tt.ext {
 			t.Errorf("Ext(%q) = %q, want %q", tt.format, got, tt.ext)
 		}
+	}
+}
+
+// An opaque NRGBA is encoded through image/jpeg's RGBA fast path: the bytes
+// must be those of its generic path.
+func TestJPEGOfOpaqueNRGBAMatchesGenericPath(t *testing.T) {
+	src := ToNRGBA(photoLike(97, 61))
+	if _, isNRGBA := any(src).(*image.NRGBA); !isNRGBA || !src.Opaque() {
+		t.Fatal("want an opaque NRGBA source")
+	}
+	var fast, generic bytes.Buffer
+	if err := Encode(&fast, src, JPEG, 80); err != nil {
+		t.Fatal(err)
+	}
+	// Hidden behind an interface of its own, the image takes the generic path.
+	if err := jpeg.Encode(&generic, struct{ image.Image }{src}, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fast.Bytes(), generic.Bytes()) {
+		t.Fatal("the RGBA view encodes differently from the NRGBA image")
 	}
 }
