@@ -93,7 +93,8 @@ type Config struct {
 	MaxObjectBytes int64    `yaml:"max_object_bytes"`
 	MaxPixels      int64    `yaml:"max_pixels"`
 	// PixelBudget bounds the decoded pixels of all jobs in flight; a job
-	// waits for budget rather than exceed it.
+	// waits for budget rather than exceed it. 0 derives it from the memory
+	// limit (budget.ForMemory).
 	PixelBudget  int64  `yaml:"pixel_budget"`
 	CacheControl string `yaml:"cache_control"`
 	// OutboxGroupID is the outbox MessageGroupId: "{key}" (the source key),
@@ -135,7 +136,7 @@ func Default() Config {
 		ShutdownGrace:  Duration(30 * time.Second),
 		MaxObjectBytes: 100 << 20,
 		MaxPixels:      50_000_000,
-		PixelBudget:    100_000_000,
+		PixelBudget:    0, // from the memory limit: budget.ForMemory
 		CacheControl:   "public, max-age=86400",
 		OutboxGroupID:  GroupByKey,
 		LogLevel:       "info",
@@ -466,8 +467,8 @@ func (c *Config) Validate() error {
 		},
 		func() error { return oneOf("log_format", c.LogFormat, "auto", "text", "json") },
 		func() error {
-			if c.PixelBudget < c.MaxPixels {
-				return fmt.Errorf("pixel_budget %d must be at least max_pixels %d, or the largest allowed image could never run", c.PixelBudget, c.MaxPixels)
+			if c.PixelBudget != 0 && c.PixelBudget < c.MaxPixels {
+				return fmt.Errorf("pixel_budget %d must be 0 (from the memory limit) or at least max_pixels %d, or the largest allowed image could never run", c.PixelBudget, c.MaxPixels)
 			}
 			return nil
 		},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -133,7 +134,14 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 		return nil, err
 	}
 	m := metrics.New()
-	pixels := budget.New(cfg.PixelBudget)
+	pixelBudget := cfg.PixelBudget
+	if pixelBudget == 0 {
+		// Sized by memory, not by cores: the soft limit is GOMEMLIMIT or
+		// what resizer derived from the cgroup (systemd's MemoryMax).
+		pixelBudget = budget.ForMemory(debug.SetMemoryLimit(-1), cfg.MaxPixels)
+	}
+	log.Info("pixel budget", "pixels", pixelBudget, "max_pixels", cfg.MaxPixels, "workers", cfg.Workers)
+	pixels := budget.New(pixelBudget)
 	m.PixelsInFlight(pixels.InUse)
 	var names []string
 	for _, pl := range host.Plugins() {
