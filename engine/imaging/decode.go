@@ -47,6 +47,9 @@ type Decoded struct {
 	// (disposal applied). Nil otherwise. Frames[0].Image is Image.
 	Frames    []Frame
 	LoopCount int // as in gif.GIF: 0 loops forever, -1 plays once
+	// Notices are the source's EXIF artist and copyright, for outputs
+	// that keep them (EncodeOptions.Notices).
+	Notices Notices
 }
 
 // Frame is one frame of an animation, as displayed.
@@ -116,7 +119,7 @@ func DecodeWith(r io.ReadSeeker, opts DecodeOptions) (*Decoded, error) {
 		return nil, errorf(Corrupt, nil, "%s decoded to %dx%d but its header says %dx%d",
 			info.Format, b.Dx(), b.Dy(), storedW, storedH)
 	}
-	d := &Decoded{Info: info}
+	d := &Decoded{Info: info, Notices: md.notices}
 	img = atOrigin(img)
 	if _, isCMYK := img.(*image.CMYK); isCMYK {
 		// A CMYK profile is a lookup table this package does not apply and

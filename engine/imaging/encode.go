@@ -31,6 +31,9 @@ type EncodeOptions struct {
 	// Background is what transparency is flattened onto for formats that
 	// have none (JPEG). Nil means opaque white.
 	Background color.Color
+	// Notices, when not zero, are written as EXIF artist and copyright
+	// (JPEG APP1, PNG eXIf, WebP EXIF); GIF and AVIF outputs go without.
+	Notices Notices
 }
 
 // Encode writes img in format with quality: see EncodeWith.
@@ -48,8 +51,8 @@ func Encode(w io.Writer, img image.Image, format string, quality int) error {
 // image's own colours with Floyd-Steinberg dithering, pixels under 50% alpha
 // becoming the transparent index. WebP and AVIF: lossy at opts.Quality,
 // with alpha.
-// No EXIF is written: pixels are upright already. Errors from w are
-// returned as is.
+// EXIF is written only for opts.Notices, never an orientation: pixels are
+// upright already. Errors from w are returned as is.
 func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions) error {
 	quality := opts.Quality
 	if quality == 0 {
@@ -65,27 +68,27 @@ func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions)
 			bg = color.White
 		}
 		img = rgbaView(grayIfGray(flatten(img, bg)))
-		icc := profileFor(img, opts.ICC)
-		if icc == nil {
+		icc, exif := profileFor(img, opts.ICC), exifWithNotices(opts.Notices)
+		if icc == nil && exif == nil {
 			return jpeg.Encode(w, img, &jpeg.Options{Quality: quality})
 		}
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
 			return err
 		}
-		_, err := w.Write(jpegWithICC(buf.Bytes(), icc))
+		_, err := w.Write(jpegWithEXIF(jpegWithICC(buf.Bytes(), icc), exif))
 		return err
 	case PNG:
 		img = grayIfGray(img)
-		icc := profileFor(img, opts.ICC)
-		if icc == nil {
+		icc, exif := profileFor(img, opts.ICC), exifWithNotices(opts.Notices)
+		if icc == nil && exif == nil {
 			return png.Encode(w, img)
 		}
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, img); err != nil {
 			return err
 		}
-		_, err := w.Write(pngWithICC(buf.Bytes(), icc))
+		_, err := w.Write(pngWithChunk(pngWithICC(buf.Bytes(), icc), "eXIf", exif))
 		return err
 	case GIF:
 		if opts.ICC != nil {
@@ -97,7 +100,7 @@ func EncodeWith(w io.Writer, img image.Image, format string, opts EncodeOptions)
 		}
 		return gif.Encode(w, p, &gif.Options{NumColors: len(p.Palette)})
 	case WebP:
-		return encodeWebP(w, img, quality, profileFor(ToNRGBA(img), opts.ICC))
+		return encodeWebP(w, img, quality, profileFor(ToNRGBA(img), opts.ICC), exifWithNotices(opts.Notices))
 	case AVIF:
 		return encodeAVIF(w, img, quality, opts.ICC)
 	}
@@ -188,7 +191,7 @@ func jpegWithICC(jpg, icc []byte) []byte {
 	const maxChunk = 65535 - 2 - 14 // segment length field, signature, sequence
 	n := (len(icc) + maxChunk - 1) / maxChunk
 	if n == 0 || n > 255 || len(jpg) < 2 {
-		return jpg
+		return jpg // no profile, or one too large to write
 	}
 	out := make([]byte, 0, len(jpg)+len(icc)+18*n)
 	out = append(out, jpg[:2]...)
@@ -203,20 +206,43 @@ func jpegWithICC(jpg, icc []byte) []byte {
 	return append(out, jpg[2:]...)
 }
 
+// jpegWithEXIF inserts exif (a TIFF structure) as an APP1 "Exif" segment
+// right after the SOI, where readers look for it first.
+func jpegWithEXIF(jpg, exif []byte) []byte {
+	if len(exif) == 0 || len(exif) > 65535-2-6 || len(jpg) < 2 {
+		return jpg
+	}
+	out := make([]byte, 0, len(jpg)+len(exif)+10)
+	out = append(out, jpg[:2]...)
+	out = append(out, 0xff, 0xe1)
+	out = binary.BigEndian.AppendUint16(out, uint16(2+6+len(exif)))
+	out = append(out, "Exif\x00\x00"...)
+	out = append(out, exif...)
+	return append(out, jpg[2:]...)
+}
+
 // pngWithICC inserts an iCCP chunk right after IHDR (it must come before
 // PLTE and IDAT).
 func pngWithICC(p, icc []byte) []byte {
-	const ihdrEnd = 8 + 8 + 13 + 4
-	if len(p) < ihdrEnd {
+	if icc == nil {
 		return p
 	}
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
 	zw.Write(icc)
 	zw.Close()
-	data := append([]byte("icc\x00\x00"), z.Bytes()...)
+	return pngWithChunk(p, "iCCP", append([]byte("icc\x00\x00"), z.Bytes()...))
+}
+
+// pngWithChunk inserts a chunk of type typ right after IHDR; nil data
+// inserts nothing.
+func pngWithChunk(p []byte, typ string, data []byte) []byte {
+	const ihdrEnd = 8 + 8 + 13 + 4
+	if len(p) < ihdrEnd || data == nil {
+		return p
+	}
 	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-	chunk = append(chunk, "iCCP"...)
+	chunk = append(chunk, typ...)
 	chunk = append(chunk, data...)
 	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
 	out := make([]byte, 0, len(p)+len(chunk))

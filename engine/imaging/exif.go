@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"io"
+	"strings"
 )
 
 // Metadata walking is best effort: anything malformed means "no orientation"
@@ -22,6 +23,7 @@ const (
 type meta struct {
 	orientation int    // 1..8
 	icc         []byte // the embedded ICC profile, nil when absent or malformed
+	notices     Notices
 	// JPEG only: Adobe APP14 present, and the component count of the frame.
 	adobe      bool
 	components int
@@ -91,7 +93,7 @@ func jpegMeta(r io.Reader) (m meta) {
 		switch {
 		case marker == 0xe1:
 			if string(seg[:6]) == "Exif\x00\x00" {
-				m.orientation = tiffOrientation(seg[6:])
+				m.orientation, m.notices = tiffFields(seg[6:])
 				exifSeen = true
 			}
 		case marker == 0xe2:
@@ -172,7 +174,7 @@ func pngMeta(r io.Reader) meta {
 				return m
 			}
 			if typ == "eXIf" {
-				m.orientation = exifOrientation(data)
+				m.orientation, m.notices = exifFields(data)
 			} else {
 				m.icc = inflateICCP(data)
 			}
@@ -185,13 +187,13 @@ func pngMeta(r io.Reader) meta {
 	return m
 }
 
-// exifOrientation reads a raw EXIF block: TIFF, or TIFF behind the JPEG
+// exifFields reads a raw EXIF block: TIFF, or TIFF behind the JPEG
 // "Exif\0\0" prefix that some writers keep where the spec says raw TIFF.
-func exifOrientation(data []byte) int {
+func exifFields(data []byte) (int, Notices) {
 	if len(data) >= 6 && string(data[:6]) == "Exif\x00\x00" {
 		data = data[6:]
 	}
-	return tiffOrientation(data)
+	return tiffFields(data)
 }
 
 // inflateICCP decodes an iCCP chunk: a profile name, a NUL, the compression
@@ -245,7 +247,7 @@ func webpMeta(r io.Reader) meta {
 			if typ == "ICCP" {
 				m.icc = data
 			} else {
-				m.orientation = exifOrientation(data)
+				m.orientation, m.notices = exifFields(data)
 			}
 			padded -= n
 		}
@@ -256,12 +258,41 @@ func webpMeta(r io.Reader) meta {
 	return m
 }
 
-// tiffOrientation reads tag 0x0112 from IFD0 of a TIFF structure. Only IFD0
-// is visited and no offset is followed except the one to IFD0, so cyclic or
-// out-of-range offsets cannot loop or overrun: every read is bounds-checked.
+// Notices are the rights notices of an image's EXIF IFD0, which a recipe
+// can carry into its outputs (metadata copyright: keep).
+type Notices struct {
+	Artist    string // tag 0x013B
+	Copyright string // tag 0x8298
+}
+
+// IsZero reports whether there is no notice at all.
+func (n Notices) IsZero() bool { return n == Notices{} }
+
+const (
+	tagArtist       = 0x013b
+	tagCopyright    = 0x8298
+	maxNoticeBytes  = 1024 // a longer notice is dropped
+	tiffTypeASCII   = 2
+	tiffTypeShort   = 3
+	tiffTypeLong    = 4
+	tiffEntryLength = 12
+)
+
+// tiffOrientation reads the orientation of a TIFF structure: see tiffFields.
 func tiffOrientation(b []byte) int {
+	o, _ := tiffFields(b)
+	return o
+}
+
+// tiffFields reads the orientation (tag 0x0112; 1 when absent or invalid)
+// and the artist and copyright notices from IFD0 of a TIFF structure. Only
+// IFD0 is visited and no offset is followed except the one to IFD0 and
+// those of notice strings, so cyclic or out-of-range offsets cannot loop or
+// overrun: every read is bounds-checked.
+func tiffFields(b []byte) (orientation int, n Notices) {
+	orientation = 1
 	if len(b) < 8 {
-		return 1
+		return orientation, n
 	}
 	var bo binary.ByteOrder
 	switch string(b[:4]) {
@@ -270,34 +301,121 @@ func tiffOrientation(b []byte) int {
 	case "MM\x00*":
 		bo = binary.BigEndian
 	default:
-		return 1
+		return orientation, n
 	}
 	off := uint64(bo.Uint32(b[4:8]))
 	if off < 8 || off+2 > uint64(len(b)) {
-		return 1
+		return orientation, n
 	}
 	count := uint64(bo.Uint16(b[off:]))
 	for i := range count {
-		e := off + 2 + 12*i
-		if e+12 > uint64(len(b)) {
-			return 1
+		e := off + 2 + tiffEntryLength*i
+		if e+tiffEntryLength > uint64(len(b)) {
+			return orientation, n
 		}
-		if bo.Uint16(b[e:]) != tagOrientation {
+		entry := b[e : e+tiffEntryLength]
+		switch bo.Uint16(entry) {
+		case tagOrientation:
+			orientation = tiffOrientationValue(bo, entry)
+		case tagArtist:
+			n.Artist = tiffASCII(bo, b, entry)
+		case tagCopyright:
+			n.Copyright = tiffASCII(bo, b, entry)
+		}
+	}
+	return orientation, n
+}
+
+// tiffOrientationValue reads an orientation entry: 1 unless it holds one
+// value from 1 to 8.
+func tiffOrientationValue(bo binary.ByteOrder, entry []byte) int {
+	var v uint32
+	switch bo.Uint16(entry[2:]) {
+	case tiffTypeShort: // the type the spec prescribes
+		v = uint32(bo.Uint16(entry[8:]))
+	case tiffTypeLong: // written by a few tools
+		v = bo.Uint32(entry[8:])
+	default:
+		return 1
+	}
+	if bo.Uint32(entry[4:]) == 0 || v < 1 || v > 8 {
+		return 1
+	}
+	return int(v)
+}
+
+// tiffASCII reads an ASCII entry's text, up to its first NUL and without
+// surrounding spaces; "" when it is not ASCII-typed, too long or out of
+// bounds. Copyright may hold two NUL-separated notices (photographer and
+// editor): they are joined with "; ".
+func tiffASCII(bo binary.ByteOrder, b, entry []byte) string {
+	if bo.Uint16(entry[2:]) != tiffTypeASCII {
+		return ""
+	}
+	count := uint64(bo.Uint32(entry[4:]))
+	if count == 0 || count > maxNoticeBytes {
+		return ""
+	}
+	var raw []byte
+	if count <= 4 {
+		raw = entry[8 : 8+count]
+	} else {
+		at := uint64(bo.Uint32(entry[8:]))
+		if at+count > uint64(len(b)) {
+			return ""
+		}
+		raw = b[at : at+count]
+	}
+	var parts []string
+	for _, p := range bytes.Split(raw, []byte{0}) {
+		if t := strings.TrimSpace(strings.ToValidUTF8(string(p), "")); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// exifWithNotices returns a little-endian TIFF structure whose IFD0 holds
+// the notices and nothing else (no orientation: outputs are upright), or
+// nil when there are none. It is the payload of a JPEG APP1 "Exif" segment
+// (after that prefix), a PNG eXIf chunk and a WebP EXIF chunk.
+func exifWithNotices(n Notices) []byte {
+	type field struct {
+		tag  uint16
+		text string
+	}
+	var fields []field // in ascending tag order, as TIFF wants
+	for _, f := range []field{{tagArtist, n.Artist}, {tagCopyright, n.Copyright}} {
+		if f.text != "" && len(f.text) < maxNoticeBytes {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	le := binary.LittleEndian
+	out := []byte("II*\x00")
+	out = le.AppendUint32(out, 8) // IFD0 right after the header
+	out = le.AppendUint16(out, uint16(len(fields)))
+	data := uint32(8 + 2 + tiffEntryLength*len(fields) + 4) // strings follow the IFD
+	var strs []byte
+	for _, f := range fields {
+		value := append([]byte(f.text), 0)
+		out = le.AppendUint16(out, f.tag)
+		out = le.AppendUint16(out, tiffTypeASCII)
+		out = le.AppendUint32(out, uint32(len(value)))
+		if len(value) <= 4 {
+			var inline [4]byte
+			copy(inline[:], value)
+			out = append(out, inline[:]...)
 			continue
 		}
-		var v uint32
-		switch typ := bo.Uint16(b[e+2:]); typ {
-		case 3: // SHORT, the type the spec prescribes
-			v = uint32(bo.Uint16(b[e+8:]))
-		case 4: // LONG, written by a few tools
-			v = bo.Uint32(b[e+8:])
-		default:
-			return 1
+		out = le.AppendUint32(out, data+uint32(len(strs)))
+		strs = append(strs, value...)
+		if len(strs)%2 == 1 {
+			strs = append(strs, 0) // values start on a word boundary
 		}
-		if bo.Uint32(b[e+4:]) == 0 || v < 1 || v > 8 {
-			return 1
-		}
-		return int(v)
 	}
-	return 1
+	out = le.AppendUint32(out, 0) // no next IFD
+	return append(out, strs...)
 }

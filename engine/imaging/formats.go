@@ -57,24 +57,25 @@ const webpMethod = 1
 
 // encodeWebP writes lossy WebP (with alpha where the image has any). A
 // profile is added as an ICCP chunk, which needs the extended (VP8X) layout.
-func encodeWebP(w io.Writer, img image.Image, quality int, icc []byte) error {
+func encodeWebP(w io.Writer, img image.Image, quality int, icc, exif []byte) error {
 	var buf bytes.Buffer
 	if err := webp.Encode(&buf, tightNRGBA(img), webp.Options{Quality: quality, Method: webpMethod}); err != nil {
 		return errorf(Unsupported, err, "webp encoder")
 	}
 	out := buf.Bytes()
-	if icc != nil {
+	if icc != nil || exif != nil {
 		b := img.Bounds()
-		out = webpWithICC(out, icc, b.Dx(), b.Dy())
+		out = webpWithChunks(out, icc, exif, b.Dx(), b.Dy())
 	}
 	_, err := w.Write(out)
 	return err
 }
 
-// webpWithICC adds an ICCP chunk to a WebP file, turning a simple file
-// (one VP8 or VP8L chunk) into an extended one with a VP8X header first.
-// A file in a layout it does not expect is returned unchanged.
-func webpWithICC(file, icc []byte, w, h int) []byte {
+// webpWithChunks adds an ICCP chunk (before the image data) and an EXIF
+// chunk (after it) to a WebP file, either one may be nil, turning a simple
+// file (one VP8 or VP8L chunk) into an extended one with a VP8X header
+// first. A file in a layout it does not expect is returned unchanged.
+func webpWithChunks(file, icc, exif []byte, w, h int) []byte {
 	if len(file) < 20 || string(file[:4]) != "RIFF" || string(file[8:12]) != "WEBP" {
 		return file
 	}
@@ -106,11 +107,21 @@ func webpWithICC(file, icc []byte, w, h int) []byte {
 	default:
 		return file
 	}
-	vp8x[0] |= 0x20 // ICC profile
 	out := []byte("RIFF\x00\x00\x00\x00WEBP")
+	if icc != nil {
+		vp8x[0] |= 0x20 // ICC profile
+	}
+	if exif != nil {
+		vp8x[0] |= 0x08 // EXIF metadata
+	}
 	out = append(out, chunk("VP8X", vp8x)...)
-	out = append(out, chunk("ICCP", icc)...)
+	if icc != nil {
+		out = append(out, chunk("ICCP", icc)...)
+	}
 	out = append(out, body...)
+	if exif != nil {
+		out = append(out, chunk("EXIF", exif)...)
+	}
 	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
 	return out
 }

@@ -18,8 +18,10 @@ type EncodeOptions struct {
 	Format      string // jpeg, png, gif, webp or avif: never "source"
 	Quality     int    // 1..100 for jpeg, webp and avif; 0 otherwise
 	Progressive bool   // refused by the recipe check while no encoder writes it
-	// KeepCopyright carries the source's EXIF Copyright and Artist.
+	// KeepCopyright carries the source's EXIF Copyright and Artist
+	// (Notices) into the output.
 	KeepCopyright bool
+	Notices       imaging.Notices
 	// ICC is the profile the pixels are in, embedded in the output; nil for
 	// sRGB, or when the recipe strips it.
 	ICC []byte
@@ -41,7 +43,11 @@ func encodeOptions(o recipe.Output, sourceFormat string) EncodeOptions {
 }
 
 func (p *Pipeline) encodeOutput(w io.Writer, img image.Image, opts EncodeOptions) error {
-	return imaging.EncodeWith(w, img, opts.Format, imaging.EncodeOptions{Quality: opts.Quality, ICC: opts.ICC, Background: opts.Background})
+	eo := imaging.EncodeOptions{Quality: opts.Quality, ICC: opts.ICC, Background: opts.Background}
+	if opts.KeepCopyright {
+		eo.Notices = opts.Notices
+	}
+	return imaging.EncodeWith(w, img, opts.Format, eo)
 }
 
 // contentHash is the {hash} of a key template.

@@ -433,6 +433,7 @@ func (p *Pipeline) renderOutput(ctx context.Context, rec outbox.Record, r *recip
 	res.steps = map[string]time.Duration{}
 	eo := encodeOptions(o, decoded.Info.Format)
 	eo.Background = cmp.Or[color.Color](nrgbaOrNil(o.Background), p.opts.Background)
+	eo.Notices = decoded.Notices
 	var frames []imaging.Frame
 	t := time.Now()
 	if decoded.Frames != nil && o.Animated && eo.Format == imaging.GIF {
