@@ -182,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, clients Clients, log hclog.Logg
 	}
 	d := &Daemon{cfg: cfg, log: log, host: host, pipeline: p, consumer: c, metrics: m}
 	d.recipes.last = fp
+	m.RecipeReloads(d.RecipeReloads)
 	if cfg.MetricsAddr != "" {
 		d.server, err = metrics.Listen(cfg.MetricsAddr, m.Gatherer(), d.readiness(clients), log.Named("metrics"))
 		if err != nil {

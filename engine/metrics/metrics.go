@@ -123,6 +123,24 @@ func (m *Metrics) PluginRestarts(names []string, restarts func(name string) int6
 	}
 }
 
+// RecipeReloads publishes the recipe reloads since start, swapped in and
+// refused (a broken set kept out), as reloads reports them (the daemon).
+func (m *Metrics) RecipeReloads(reloads func() (ok, refused int64)) {
+	for _, r := range []struct {
+		result string
+		pick   func() int64
+	}{
+		{"ok", func() int64 { ok, _ := reloads(); return ok }},
+		{"refused", func() int64 { _, refused := reloads(); return refused }},
+	} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "resizer_recipe_reloads_total",
+			Help:        "Recipe reloads: ok (the new set is in use) or refused (it had problems; the previous set stays).",
+			ConstLabels: prometheus.Labels{"result": r.result},
+		}, func() float64 { return float64(r.pick()) }))
+	}
+}
+
 // Observe records what became of one inbox event; it is the pipeline's
 // Options.Observe.
 func (m *Metrics) Observe(o pipeline.Outcome) {

@@ -196,3 +196,22 @@ func BenchmarkPerMessage(b *testing.B) {
 		h.Handle(context.Background(), msg)
 	}
 }
+
+func TestRecipeReloadsAreExported(t *testing.T) {
+	m := New()
+	var ok, refused int64 = 3, 1
+	m.RecipeReloads(func() (int64, int64) { return ok, refused })
+	const want = `
+# HELP resizer_recipe_reloads_total Recipe reloads: ok (the new set is in use) or refused (it had problems; the previous set stays).
+# TYPE resizer_recipe_reloads_total counter
+resizer_recipe_reloads_total{result="ok"} 3
+resizer_recipe_reloads_total{result="refused"} 1
+`
+	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "resizer_recipe_reloads_total"); err != nil {
+		t.Fatal(err)
+	}
+	refused = 2 // read at scrape time
+	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(strings.Replace(want, `"refused"} 1`, `"refused"} 2`, 1)), "resizer_recipe_reloads_total"); err != nil {
+		t.Fatal(err)
+	}
+}
