@@ -44,6 +44,8 @@ func TestBadInputs(t *testing.T) {
 	png := samples.PNGWithAlpha(400, 300, 2)
 	gif := samples.AnimatedGIF(3, 200, 150)
 	longKey := "odd/" + strings.Repeat("long-", 180) + ".jpg" // 1000 bytes: fits S3's key limit with its outputs
+	// 1024 bytes, S3's limit: the source is valid, its output keys are not.
+	longestKey := "odd/" + strings.Repeat("x", 1024-len("odd/")-len(".jpg")) + ".jpg"
 	cases := []struct {
 		key  string
 		body []byte
@@ -72,6 +74,7 @@ func TestBadInputs(t *testing.T) {
 		{"odd/ünïcødé 写真.jpg", jpg, "", 800, 600},
 		{"odd/../dots/./x.jpg", jpg, "", 800, 600},
 		{longKey, jpg, "", 800, 600},
+		{longestKey, jpg, "output_key_too_long", 0, 0},
 	}
 	// EXIF orientations 5 to 8 turn the picture a quarter: the source is
 	// reported as displayed.

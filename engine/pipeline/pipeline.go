@@ -47,7 +47,13 @@ const (
 	CodeInvalidStep      = "invalid_step"
 	CodeUnsupportedInput = "unsupported_input"
 	CodeAsset            = "asset_unavailable"
+	CodeOutputKeyTooLong = "output_key_too_long"
 )
+
+// maxKeyBytes is S3's limit on the length of an object key, in bytes of
+// UTF-8. A longer output key is refused by S3 with a client error, which
+// retrying cannot fix.
+const maxKeyBytes = 1024
 
 // Plugins runs plugin operations: the plugin host.
 type Plugins interface {
@@ -488,6 +494,11 @@ func (p *Pipeline) renderOutput(ctx context.Context, rec outbox.Record, r *recip
 		Height:      b.Dy(),
 		Format:      eo.Format,
 		ContentType: cmp.Or(o.ContentType, imaging.ContentType(eo.Format)),
+	}
+	if len(written.Key) > maxKeyBytes {
+		res.err = &permanentError{CodeOutputKeyTooLong, fmt.Errorf("output %q of %q: its key is %d bytes long, over S3's limit of %d",
+			o.Name, rec.Source.Key, len(written.Key), maxKeyBytes)}
+		return res
 	}
 	res.output = renderedOutput{Output: written, body: buf.Bytes(), cacheControl: cmp.Or(o.CacheControl, p.opts.CacheControl)}
 	return res
