@@ -16,7 +16,9 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
 for arch in amd64 arm64; do
   stage=$(mktemp -d)
   mkdir -p "$stage/deploy"
-  CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath \
+  # nodynamic: always the WebAssembly WebP and AVIF encoders, never a
+  # system libwebp or libavif that happens to be installed.
+  CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -tags nodynamic \
     -ldflags "-s -w" -o "$stage/resizer" ./cmd/resizer
   cp deploy/install.sh deploy/resizer.service deploy/resizer.example.yaml "$stage/deploy/"
   cp -r recipes "$stage/recipes"

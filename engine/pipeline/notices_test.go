@@ -74,3 +74,20 @@ outputs:
 		}
 	}
 }
+
+// A recipe can ask for AVIF; the output is an AVIF file.
+func TestAVIFOutput(t *testing.T) {
+	const recipe = `name: t
+match: ["**"]
+outputs:
+  - name: small
+    width: 24
+    format: avif
+    quality: {avif: 60}
+`
+	src := pngBytes(t, solidNRGBA(48, 32, color.NRGBA{200, 80, 40, 255}))
+	out := newColourHarness(t, recipe, pipeline.Options{}).process(t, "a/b.png", src)
+	if len(out) < 12 || string(out[4:12]) != "ftypavif" {
+		t.Fatalf("output is not AVIF: % x", out[:min(len(out), 16)])
+	}
+}

@@ -58,6 +58,7 @@ const (
 	FormatPNG    = "png"
 	FormatGIF    = "gif"
 	FormatWebP   = "webp"
+	FormatAVIF   = "avif" // output only: never a source's format
 	FormatSource = "source"
 )
 
@@ -121,7 +122,7 @@ type Metadata struct {
 // formats without one, else the per-format value, the single value, or
 // DefaultQuality.
 func (o Output) QualityFor(format string) int {
-	if format != FormatJPEG && format != FormatWebP {
+	if format != FormatJPEG && format != FormatWebP && format != FormatAVIF {
 		return 0
 	}
 	if q, ok := o.QualityByFormat[format]; ok {
@@ -796,10 +797,10 @@ func (p *parser) quality(n *yaml.Node) (int, map[string]int) {
 	}
 	byFormat := map[string]int{}
 	var fields []field
-	for _, f := range []string{FormatJPEG, FormatWebP, FormatPNG, FormatGIF} {
+	for _, f := range []string{FormatJPEG, FormatWebP, FormatAVIF, FormatPNG, FormatGIF} {
 		fields = append(fields, field{name: f, set: func(v *yaml.Node) {
 			if f == FormatPNG || f == FormatGIF {
-				p.errorf(v, "%s takes no quality; only jpeg and webp do", f)
+				p.errorf(v, "%s takes no quality; only jpeg, webp and avif do", f)
 				return
 			}
 			byFormat[f] = one(v, "quality "+f)
@@ -817,23 +818,26 @@ func (p *parser) format(n *yaml.Node) string {
 	switch s {
 	case FormatJPEG, FormatPNG, FormatGIF, FormatSource:
 		return s
-	case FormatWebP:
-		if imaging.CanEncode(imaging.WebP) {
+	case FormatWebP, FormatAVIF:
+		if imaging.CanEncode(s) {
 			return s
 		}
-		p.errorf(n, "format webp: this build has no WebP encoder; use jpeg, png, gif or source")
+		p.errorf(n, "format %s: this build has no %s encoder; use jpeg, png, gif or source", s, strings.ToUpper(s))
 		return DefaultFormat
 	case "jpg":
-		p.errorf(n, "format %q is not one of jpeg, png, gif, webp, source (did you mean \"jpeg\"?)", s)
+		p.errorf(n, "format %q is not one of %s (did you mean \"jpeg\"?)", s, formatList)
 		return DefaultFormat
 	}
-	if guess := closest(s, []string{FormatJPEG, FormatPNG, FormatGIF, FormatWebP, FormatSource}); guess != "" {
-		p.errorf(n, "format %q is not one of jpeg, png, gif, webp, source (did you mean %q?)", clip(s), guess)
+	if guess := closest(s, []string{FormatJPEG, FormatPNG, FormatGIF, FormatWebP, FormatAVIF, FormatSource}); guess != "" {
+		p.errorf(n, "format %q is not one of %s (did you mean %q?)", clip(s), formatList, guess)
 	} else {
-		p.errorf(n, "format %q is not one of jpeg, png, gif, webp, source", clip(s))
+		p.errorf(n, "format %q is not one of %s", clip(s), formatList)
 	}
 	return DefaultFormat
 }
+
+// formatList names the formats an output may ask for, for error messages.
+const formatList = "jpeg, png, gif, webp, avif, source"
 
 // Digest is a short, stable fingerprint of what the recipe produces: the first
 // 12 hex digits of the SHA-256 of its canonical form. Formatting, comments,

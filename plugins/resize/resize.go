@@ -84,10 +84,9 @@ func (Transformer) Validate(_ context.Context, op string, p sdk.Params) error {
 	return nil
 }
 
-// Transform resizes req.Image. When ctx ends during a bilinear or
-// catmull-rom resize it returns at once, while the scaling call already
-// under way finishes in the background, still reading req.Image (see
-// scale).
+// Transform resizes req.Image. ctx is looked at between bands of output
+// rows: a cancelled resize returns within a band's time, and nothing of it
+// reads req.Image after Transform returns.
 func (t Transformer) Transform(ctx context.Context, req sdk.Request) (*image.NRGBA, error) {
 	p, err := sdk.ResolveParams(info, req.Operation, req.Params)
 	if err != nil {
