@@ -19,7 +19,7 @@ for arch in amd64 arm64; do
   # nodynamic: always the WebAssembly WebP and AVIF encoders, never a
   # system libwebp or libavif that happens to be installed.
   CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -tags nodynamic \
-    -ldflags "-s -w" -o "$stage/resizer" ./cmd/resizer
+    -ldflags "-s -w -X main.buildVersion=$version" -o "$stage/resizer" ./cmd/resizer
   cp deploy/install.sh deploy/resizer.service deploy/resizer.example.yaml "$stage/deploy/"
   cp -r recipes "$stage/recipes"
   tar -czf "$out/resizer-linux-$arch.tar.gz" -C "$stage" resizer deploy recipes

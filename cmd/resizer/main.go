@@ -87,7 +87,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// buildVersion is set by release builds (deploy/package.sh:
+// -ldflags "-X main.buildVersion=..."); otherwise the module version, if
+// the build recorded one.
+var buildVersion string
+
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}
