@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -648,14 +650,26 @@ func (p *Pipeline) step(ctx context.Context, bucket string, st recipe.Step, img 
 	return nil, fmt.Errorf("%s: %w", st.Op, err)
 }
 
+// maxKeyMetadata is the longest escaped source key written as metadata.
+const maxKeyMetadata = 1024
+
 // outputMetadata links an output back to its source. S3 metadata travels in
 // HTTP headers, so the key is URL-escaped to stay ASCII.
 func (p *Pipeline) outputMetadata(rec outbox.Record, r *recipe.Recipe) map[string]string {
 	md := map[string]string{
 		"source-bucket": rec.Source.Bucket,
-		"source-key":    url.QueryEscape(rec.Source.Key),
+
 		"recipe":        r.Name,
 		"recipe-digest": r.Digest(),
+	}
+	// S3 allows 2 KB of user metadata in all; an escaped key can be three
+	// times the 1024 bytes of the key itself. A long one is recorded by its
+	// digest rather than make the upload fail.
+	if k := url.QueryEscape(rec.Source.Key); len(k) <= maxKeyMetadata {
+		md["source-key"] = k
+	} else {
+		sum := sha256.Sum256([]byte(rec.Source.Key))
+		md["source-key-sha256"] = hex.EncodeToString(sum[:])
 	}
 	if rec.Source.ETag != "" {
 		md["source-etag"] = rec.Source.ETag

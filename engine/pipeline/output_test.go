@@ -2,9 +2,17 @@ package pipeline_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"image/color"
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/seed62486500/resizer/engine/imaging"
 	"github.com/seed62486500/resizer/engine/pipeline"
@@ -89,5 +97,44 @@ outputs:
 	out := newColourHarness(t, recipe, pipeline.Options{}).process(t, "a/b.png", src)
 	if len(out) < 12 || string(out[4:12]) != "ftypavif" {
 		t.Fatalf("output is not AVIF: % x", out[:min(len(out), 16)])
+	}
+}
+
+// A source key whose escaped form would not fit S3's 2 KB of metadata is
+// linked by its digest; a short one by the key itself.
+func TestLongKeyMetadata(t *testing.T) {
+	const recipe = `name: t
+match: ["**"]
+outputs:
+  - name: small
+    width: 8
+    format: png
+`
+	h := newColourHarness(t, recipe, pipeline.Options{})
+	src := pngBytes(t, solidNRGBA(16, 16, color.NRGBA{1, 2, 3, 255}))
+	long := "a/" + strings.Repeat("é", 400) + ".png" // 804 bytes, 2400 escaped
+	for _, key := range []string{"a/short é.png", long} {
+		h.process(t, key, src)
+		list, err := h.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(imgBucket), Prefix: aws.String("processed/" + key + "/")})
+		if err != nil || len(list.Contents) != 1 {
+			t.Fatalf("%.20s...: outputs %v, %v", key, list, err)
+		}
+		head, err := h.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(imgBucket), Key: list.Contents[0].Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(key))
+		got, want := head.Metadata, map[string]string{"source-key": url.QueryEscape(key)}
+		if key == long {
+			want = map[string]string{"source-key-sha256": hex.EncodeToString(sum[:])}
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%.20s...: metadata %s = %q, want %q (all: %v)", key, k, got[k], v, got)
+			}
+		}
+		if _, both := got["source-key"]; both && key == long {
+			t.Errorf("long key written as metadata too")
+		}
 	}
 }
