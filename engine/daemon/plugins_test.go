@@ -172,30 +172,61 @@ func (e env) getImage(t *testing.T, key string) image.Image {
 	return img
 }
 
-// cpuTicks is the CPU time a process has used, in clock ticks.
-func cpuTicks(pid int) (int, bool) {
+// procStat is the fields of /proc/PID/stat after the parenthesised
+// command name: the state first.
+func procStat(pid int) ([]string, bool) {
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
+		return nil, false
+	}
+	return strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:])), true
+}
+
+// cpuTicks is the CPU time a process has used, in clock ticks (utime and
+// stime, the 14th and 15th fields of the whole line).
+func cpuTicks(pid int) (int, bool) {
+	f, ok := procStat(pid)
+	if !ok {
 		return 0, false
 	}
-	// Fields after the parenthesised command name; utime and stime are the
-	// 14th and 15th fields of the whole line.
-	rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
-	f := strings.Fields(rest)
 	utime, _ := strconv.Atoi(f[11])
 	stime, _ := strconv.Atoi(f[12])
 	return utime + stime, true
 }
 
+// exited reports whether pid runs no more (gone, or a zombie nobody reaped).
+func exited(pid int) bool {
+	f, ok := procStat(pid)
+	return !ok || f[0] == "Z" || f[0] == "X"
+}
+
 // TestKilledPluginJobIsRetried kills the thumbnail plugin with SIGKILL in
 // the middle of a call (once it is burning CPU on a job): that job fails
-// transiently, its message comes back, the plugin is restarted, and the
-// retried job succeeds. The daemon keeps running.
+// transiently, the plugin is restarted, the retried job succeeds and the
+// daemon goes on.
 func TestKilledPluginJobIsRetried(t *testing.T) {
+	disruptedPluginJobIsRetried(t, 0, syscall.SIGKILL)
+}
+
+// TestHungPluginJobIsRetried stops the thumbnail plugin (SIGSTOP: a
+// process that no longer answers, as a real hang) in the middle of a call:
+// the per-call deadline fires, the job fails transiently, the hung process
+// is replaced, and the retried job succeeds.
+func TestHungPluginJobIsRetried(t *testing.T) {
+	disruptedPluginJobIsRetried(t, 3*time.Second, syscall.SIGSTOP)
+}
+
+// disruptedPluginJobIsRetried sends sig to the thumbnail plugin mid-call,
+// with the daemon's plugin_call_timeout set to callTimeout (0: the
+// default), and checks that nothing is lost.
+func disruptedPluginJobIsRetried(t *testing.T, callTimeout time.Duration, sig syscall.Signal) {
 	if _, ok := cpuTicks(os.Getpid()); !ok {
 		t.Skip("needs /proc to see when the plugin is busy")
 	}
 	e := embedded(t)
+	if callTimeout > 0 {
+		e.cfg.PluginCallTimeout = config.Duration(callTimeout)
+	}
 	writeRecipe(t, e, `name: photos
 match: ["photos/**"]
 outputs:
@@ -220,18 +251,23 @@ outputs:
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(pid, sig); err != nil {
 		t.Fatal(err)
 	}
+	// A stopped process that outlived the test would hold its files.
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 	recs := e.collect(t, 1, 120*time.Second, 0)
 	if len(recs) != 1 || recs[0].Status != outbox.StatusProcessed {
 		t.Fatalf("records %+v; logs:\n%s", recs, logs.String())
 	}
 	if !strings.Contains(logs.String(), "transient failure; the message will be retried") {
-		t.Errorf("the job in the killed plugin did not fail transiently; logs:\n%s", logs.String())
+		t.Errorf("the job in the %v plugin did not fail transiently; logs:\n%s", sig, logs.String())
 	}
 	if d.Plugins().Restarts("thumbnail") < 1 || pluginPID(t, d, "thumbnail") == pid {
 		t.Errorf("thumbnail was not restarted (restarts %d)", d.Plugins().Restarts("thumbnail"))
+	}
+	if sig == syscall.SIGSTOP && !exited(pid) {
+		t.Errorf("the hung plugin process %d is still there", pid)
 	}
 	// Still running: a new upload is processed.
 	e.put(t, "photos/after.jpg", samples.JPEG(600, 400, 99, 85))
