@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -37,10 +38,14 @@ type Local struct {
 	Config  config.Config
 	Clients daemon.Clients
 	Daemon  *daemon.Daemon
+	ownTemp string // a temp dir of its own, removed by Close
 }
 
 // Start starts the embedded endpoints, creating the bucket and queues named
-// by cfg, and points a copy of cfg at them.
+// by cfg, and points a copy of cfg at them. Unless cfg names a temp dir of
+// its own, downloads go to a new private one rather than the production
+// default, so that local mode never meets a daemon's (or anything else's)
+// files there.
 func Start(ctx context.Context, cfg config.Config, opts Options) (*Local, error) {
 	log := opts.Logger
 	if log == nil {
@@ -67,21 +72,34 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Local, error)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded endpoints: %w", err)
 	}
+	var ownTemp string
+	if cfg.TempDir == config.Default().TempDir {
+		if ownTemp, err = os.MkdirTemp("", "resizer-local-"); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("temp dir: %w", err)
+		}
+		cfg.TempDir = ownTemp
+	}
+	fail := func(err error) (*Local, error) {
+		srv.Close()
+		if ownTemp != "" {
+			os.RemoveAll(ownTemp)
+		}
+		return nil, err
+	}
 	cfg.Endpoint = srv.URL()
 	cfg.S3Endpoint, cfg.SQSEndpoint = "", ""
 	cfg.InboxURL = srv.QueueURL(inbox)
 	cfg.OutboxURL = srv.QueueURL(outboxName)
 	clients, err := daemon.NewClients(ctx, cfg, StaticCredentials(), daemon.SDKLogger(log))
 	if err != nil {
-		srv.Close()
-		return nil, err
+		return fail(err)
 	}
 	d, err := daemon.New(ctx, cfg, clients, log)
 	if err != nil {
-		srv.Close()
-		return nil, err
+		return fail(err)
 	}
-	return &Local{Server: srv, Config: cfg, Clients: clients, Daemon: d}, nil
+	return &Local{Server: srv, Config: cfg, Clients: clients, Daemon: d, ownTemp: ownTemp}, nil
 }
 
 // StaticCredentials makes the SDK sign with the local credentials instead of
@@ -90,8 +108,15 @@ func StaticCredentials() func(*awsconfig.LoadOptions) error {
 	return awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""))
 }
 
-// Close stops the plugins and the embedded endpoints.
-func (l *Local) Close() error { return errors.Join(l.Daemon.Close(), l.Server.Close()) }
+// Close stops the plugins and the embedded endpoints, and removes the temp
+// dir Start made.
+func (l *Local) Close() error {
+	err := errors.Join(l.Daemon.Close(), l.Server.Close())
+	if l.ownTemp != "" {
+		err = errors.Join(err, os.RemoveAll(l.ownTemp))
+	}
+	return err
+}
 
 func queueName(queueURL string) (string, error) {
 	u, err := url.Parse(queueURL)
