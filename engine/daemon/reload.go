@@ -64,6 +64,7 @@ func (d *Daemon) watchRecipes(ctx context.Context) {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	var tick <-chan time.Time
+	var seen string // the fingerprint at the last tick
 	if every := time.Duration(d.cfg.RecipesReloadInterval); every > 0 {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -77,9 +78,15 @@ func (d *Daemon) watchRecipes(ctx context.Context) {
 			d.log.Named("recipes").Info("SIGHUP: reloading recipes")
 			d.ReloadRecipes(ctx)
 		case <-tick:
+			// A change is loaded once the files have stayed the same for a
+			// whole interval: an editor or a deploy that writes in several
+			// steps is not caught half-way (an empty or cut-off file would
+			// be refused and logged for nothing).
 			fp, _ := recipesFingerprint(d.cfg.RecipesDir)
+			settled := fp == seen
+			seen = fp
 			d.recipes.mu.Lock()
-			if fp != d.recipes.last {
+			if settled && fp != d.recipes.last {
 				d.log.Named("recipes").Info("recipe files changed: reloading")
 				d.reloadLocked(ctx)
 			}
