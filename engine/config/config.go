@@ -24,6 +24,8 @@ import (
 	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/seed62486500/resizer/engine/internal/suggest"
 )
 
 // EnvPrefix starts the name of every environment override.
@@ -206,7 +208,7 @@ func (c *Config) applyYAML(path string, data []byte) error {
 		}
 		seen[k.Value] = k.Line
 		if fieldByName(k.Value) == nil {
-			return fmt.Errorf("%s:%d: unknown field %q%s", path, k.Line, k.Value, suggest(k.Value))
+			return fmt.Errorf("%s:%d: unknown field %q%s", path, k.Line, k.Value, didYouMean(k.Value))
 		}
 		if k.Value == "plugins" {
 			plugins, err := pluginsFromYAML(path, v)
@@ -319,7 +321,7 @@ func fieldByName(name string) *reflect.StructField {
 func (c *Config) Set(name, value string) error {
 	f := fieldByName(name)
 	if f == nil {
-		return fmt.Errorf("unknown setting %q%s", name, suggest(name))
+		return fmt.Errorf("unknown setting %q%s", name, didYouMean(name))
 	}
 	dst := reflect.ValueOf(c).Elem().FieldByIndex(f.Index)
 	value = strings.TrimSpace(value)
@@ -374,7 +376,7 @@ func (c *Config) Set(name, value string) error {
 func (c *Config) Get(name string) (string, error) {
 	f := fieldByName(name)
 	if f == nil {
-		return "", fmt.Errorf("unknown setting %q%s", name, suggest(name))
+		return "", fmt.Errorf("unknown setting %q%s", name, didYouMean(name))
 	}
 	switch v := reflect.ValueOf(c).Elem().FieldByIndex(f.Index).Interface().(type) {
 	case string:
@@ -608,46 +610,12 @@ func oneOf(name, value string, allowed ...string) error {
 	return fmt.Errorf("%s %q is not one of %s", name, value, strings.Join(allowed, ", "))
 }
 
-// suggest returns ` (did you mean "x"?)` for the setting closest to name, or "".
-func suggest(name string) string {
-	best, bestDist := "", 3 // suggest only within two edits
-	for _, f := range Fields() {
-		if d := editDistance(name, f); d < bestDist {
-			best, bestDist = f, d
-		}
-	}
+// didYouMean returns ` (did you mean "x"?)` for the setting closest to
+// name, or "".
+func didYouMean(name string) string {
+	best := suggest.Closest(name, Fields())
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and swaps of neighbours each cost one.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 64
-	}
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/seed62486500/resizer/engine/internal/suggest"
 )
 
 // DefaultKeyTemplate is the key template of an output that gives none:
@@ -285,50 +287,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// closest returns the name in names within two edits of s, or one that s
-// abbreviates, or "".
-func closest(s string, names []string) string {
-	best, bestDist := "", 3
-	for _, n := range names {
-		if len(s) >= 3 && strings.HasPrefix(n, strings.ToLower(s)) {
-			return n
-		}
-		if d := editDistance(strings.ToLower(s), n); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	return best
-}
-
-// editDistance counts the insertions, deletions, substitutions and swaps of
-// neighbours that turn a into b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 64
-	}
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
-}
+// closest returns the name in names that s abbreviates, or that is within
+// two edits of s, or "".
+func closest(s string, names []string) string { return suggest.Closest(s, names) }
 
 // sortErrors orders located errors by file, line and column, after any
 // that have no location.
