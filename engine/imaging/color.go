@@ -37,7 +37,13 @@ var srgbEncode8 = func() []uint8 {
 }()
 
 func encodeIndex(v float64) int {
-	return int(min(max(v, 0), 1)*(outLUTSize-1) + 0.5)
+	switch {
+	case !(v > 0): // also NaN, which a hostile profile's matrix or curve can produce
+		return 0
+	case v >= 1:
+		return outLUTSize - 1
+	}
+	return int(v*(outLUTSize-1) + 0.5)
 }
 
 // toSRGB converts img, whose colours are in profile p, to sRGB. It returns
