@@ -143,6 +143,73 @@ func TestBoxShrinkAverages(t *testing.T) {
 	}
 }
 
+// TestBoxShrinkMatchesReference checks the word-at-a-time sums (the 2×2
+// path, blocks of odd and even widths, and blocks too wide for 16-bit
+// lanes) against a plain per-pixel average of premultiplied input, with
+// every byte at its extremes somewhere.
+func TestBoxShrinkMatchesReference(t *testing.T) {
+	src := image.NewRGBA(image.Rect(3, 1, 3+1100, 1+37))
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range src.Pix {
+		switch r.IntN(4) {
+		case 0:
+			src.Pix[i] = 0
+		case 1:
+			src.Pix[i] = 0xff
+		default:
+			src.Pix[i] = uint8(r.IntN(256))
+		}
+	}
+	for _, k := range [][2]int{{2, 2}, {1, 2}, {2, 1}, {3, 3}, {6, 6}, {7, 2}, {513, 3}, {1100, 37}} {
+		sr := image.Rect(src.Rect.Min.X+1, src.Rect.Min.Y+1, src.Rect.Max.X, src.Rect.Max.Y)
+		got, err := BoxShrink(context.Background(), src, sr, k[0], k[1], 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ow, oh := sr.Dx()/k[0], sr.Dy()/k[1]
+		x0, y0 := sr.Min.X+(sr.Dx()-ow*k[0])/2, sr.Min.Y+(sr.Dy()-oh*k[1])/2
+		n := uint64(k[0] * k[1])
+		for oy := range oh {
+			for ox := range ow {
+				var sum [4]uint64
+				for y := y0 + oy*k[1]; y < y0+(oy+1)*k[1]; y++ {
+					for x := x0 + ox*k[0]; x < x0+(ox+1)*k[0]; x++ {
+						p := src.Pix[src.PixOffset(x, y):]
+						for c := range sum {
+							sum[c] += uint64(p[c])
+						}
+					}
+				}
+				g := got.Pix[got.PixOffset(ox, oy):]
+				for c := range sum {
+					if want := uint8((sum[c] + n/2) / n); g[c] != want {
+						t.Fatalf("box %v, pixel (%d,%d) channel %d = %d, want %d", k, ox, oy, c, g[c], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestOpaqueRow(t *testing.T) {
+	for n := 0; n <= 5; n++ {
+		row := make([]uint8, 4*n)
+		for i := 3; i < len(row); i += 4 {
+			row[i] = 0xff
+		}
+		if !opaqueRow(row) {
+			t.Errorf("%d opaque pixels: not opaque", n)
+		}
+		for i := 3; i < len(row); i += 4 {
+			row[i] = 0xfe
+			if opaqueRow(row) {
+				t.Errorf("%d pixels, alpha 0xfe at byte %d: opaque", n, i)
+			}
+			row[i] = 0xff
+		}
+	}
+}
+
 func TestCancelled(t *testing.T) {
 	src := testImage(800, 600, 2, false)
 	ctx, cancel := context.WithCancel(context.Background())
