@@ -4,6 +4,9 @@ import (
 	"context"
 	"image"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Smart gravity.
@@ -69,29 +72,28 @@ func measureDetail(ctx context.Context, src *image.NRGBA) (*detailGrid, error) {
 	sumSq := make([]uint64, n)
 	sat := make([]uint64, n)
 
-	for y := 0; y < h; y++ {
-		if y%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	// Each worker takes whole rows of cells, so no two write the same sums.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), g.h) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				gy := int(next.Add(1)) - 1
+				if gy >= g.h || ctx.Err() != nil {
+					return
+				}
+				base := gy * g.w
+				for y := gy * cell; y < min((gy+1)*cell, h); y++ {
+					sumRow(src.Pix[y*src.Stride:][:4*w], cell, sum[base:][:g.w], sumSq[base:][:g.w], sat[base:][:g.w])
+				}
 			}
-		}
-		row := src.Pix[y*src.Stride : y*src.Stride+4*w]
-		base := (y / cell) * g.w
-		for gx := 0; gx < g.w; gx++ {
-			var s, sq, st uint64
-			block := row[4*gx*cell : 4*min((gx+1)*cell, w)]
-			for j := 0; j+3 < len(block); j += 4 {
-				r, gr, bl, a := uint32(block[j]), uint32(block[j+1]), uint32(block[j+2]), uint32(block[j+3])
-				// Rec. 601 luma in 8 bits, scaled by alpha (>>16 ≈ /255/256).
-				l := uint64((77*r + 150*gr + 29*bl) * a >> 16)
-				s += l
-				sq += l * l
-				st += uint64((max(r, gr, bl) - min(r, gr, bl)) * a >> 8)
-			}
-			sum[base+gx] += s
-			sumSq[base+gx] += sq
-			sat[base+gx] += st
-		}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	mean := make([]float64, n)
@@ -111,6 +113,27 @@ func measureDetail(ctx context.Context, src *image.NRGBA) (*detailGrid, error) {
 	}
 	g.addEdges(mean)
 	return g, nil
+}
+
+// sumRow adds one row of pixels to the sums of its cells: alpha-weighted
+// Rec. 601 luma in 8 bits (>>16 ≈ /255/256), its square, and saturation.
+func sumRow(row []uint8, cell int, sum, sumSq, sat []uint64) {
+	w := len(row) / 4
+	for gx := range sum {
+		var s, sq, st uint64
+		block := row[4*gx*cell : 4*min((gx+1)*cell, w)]
+		for j := 0; j+3 < len(block); j += 4 {
+			p := block[j : j+4 : j+4]
+			r, gr, bl, a := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
+			l := uint64((77*r + 150*gr + 29*bl) * a >> 16)
+			s += l
+			sq += l * l
+			st += uint64((max(r, gr, bl) - min(r, gr, bl)) * a >> 8)
+		}
+		sum[gx] += s
+		sumSq[gx] += sq
+		sat[gx] += st
+	}
 }
 
 // addEdges adds the Sobel gradient magnitude of the cell means to the
