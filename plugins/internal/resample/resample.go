@@ -355,31 +355,21 @@ func kernelScale(ctx context.Context, dst *image.RGBA, src image.Image, sr image
 		k.Scale(dst, dst.Rect, src, sr, draw.Src, nil)
 		return ctx.Err()
 	}
-	// One scaler per band shape (the first and last bands lose their outer
-	// margin): a draw.Scaler keeps its distributions and pools its
-	// temporary buffer, so the bands of one shape share both instead of
-	// each allocating a buffer of dw × its source rows.
-	var mu sync.Mutex
-	scalers := map[[2]int]draw.Scaler{}
-	scaler := func(bandDH, bandSH int) draw.Scaler {
-		mu.Lock()
-		defer mu.Unlock()
-		key := [2]int{bandDH, bandSH}
-		z, ok := scalers[key]
-		if !ok {
-			z = k.NewScaler(dw, bandDH, sr.Dx(), bandSH)
-			scalers[key] = z
-		}
-		return z
-	}
+	// Every band computes a window of the same number of output rows: its
+	// own rows with the margin each side, moved inward at the image's top
+	// and bottom (where the edge needs no margin). The windows start on
+	// multiples of q, so they stay exact, and being of one shape they share
+	// one draw.Scaler, which keeps the distributions and pools the
+	// temporary buffer (8 bytes per channel per pixel of dw × the window's
+	// source rows): at most one buffer per worker.
+	win := min(dh, band+2*margin)
+	z := k.NewScaler(dw, win, sr.Dx(), win/q*p)
 	return inBands(ctx, dh, band, workers, func(y0, y1 int) {
-		// The band computes output rows [y0-margin, y1+margin) from the
-		// source rows they map to; only [y0, y1) are written to dst.
-		a, b := max(0, y0-margin), min(dh, y1+margin)
-		srBand := image.Rect(sr.Min.X, sr.Min.Y+a/q*p, sr.Max.X, sr.Min.Y+b/q*p)
-		dr := image.Rect(dst.Rect.Min.X, dst.Rect.Min.Y+a, dst.Rect.Min.X+dw, dst.Rect.Min.Y+b)
+		a := min(max(0, y0-margin), dh-win)
+		srBand := image.Rect(sr.Min.X, sr.Min.Y+a/q*p, sr.Max.X, sr.Min.Y+(a+win)/q*p)
+		dr := image.Rect(dst.Rect.Min.X, dst.Rect.Min.Y+a, dst.Rect.Min.X+dw, dst.Rect.Min.Y+a+win)
 		rows := dst.SubImage(image.Rect(dst.Rect.Min.X, dst.Rect.Min.Y+y0, dst.Rect.Max.X, dst.Rect.Min.Y+y1)).(*image.RGBA)
-		scaler(dr.Dy(), srBand.Dy()).Scale(rows, dr, src, srBand, draw.Src, nil)
+		z.Scale(rows, dr, src, srBand, draw.Src, nil)
 	})
 }
 
