@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 
+	"github.com/seed62486500/resizer/engine/internal/jpegdec"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
 )
@@ -158,7 +159,16 @@ func applyProfile(img image.Image, icc []byte, policy ColorPolicy) (image.Image,
 func decodePixels(format string, r io.Reader) (image.Image, error) {
 	switch format {
 	case JPEG:
-		return jpeg.Decode(r)
+		// The common kind of JPEG decodes on two goroutines at once;
+		// image/jpeg takes every other kind, and gives the errors.
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		if img, err := jpegdec.Decode(data, 0); err == nil {
+			return img, nil
+		}
+		return jpeg.Decode(bytes.NewReader(data))
 	case PNG:
 		return png.Decode(r)
 	case GIF:
