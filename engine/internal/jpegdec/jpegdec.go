@@ -450,15 +450,23 @@ func (d *decoder) decodeScan(workers int) (image.Image, error) {
 		}()
 	}
 
-	err := d.entropyDecode(mcusX, mcusY, func(my int, fill func([]int32) error) error {
-		b := <-free
-		if err := fill(bufs[b]); err != nil {
-			free <- b
-			return err
-		}
-		jobs <- job{my, b}
-		return nil
-	})
+	err := func() (err error) {
+		// The workers must be stopped whatever happens here.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("entropy decoding: %v", p)
+			}
+		}()
+		return d.entropyDecode(mcusX, mcusY, func(my int, fill func([]int32) error) error {
+			b := <-free
+			if err := fill(bufs[b]); err != nil {
+				free <- b
+				return err
+			}
+			jobs <- job{my, b}
+			return nil
+		})
+	}()
 	close(jobs)
 	wg.Wait()
 	if err == nil {

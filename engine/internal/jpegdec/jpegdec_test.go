@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -165,6 +166,13 @@ func TestUnsupportedIsReported(t *testing.T) {
 // TestTruncated cuts files short everywhere: image/jpeg fails on all of
 // them, and so must Decode (never inventing the missing pixels).
 func TestTruncated(t *testing.T) {
+	before := runtime.NumGoroutine()
+	defer func() {
+		// Decode waits for its workers, failed or not.
+		if after := runtime.NumGoroutine(); after > before {
+			t.Errorf("%d goroutines before, %d after", before, after)
+		}
+	}()
 	for _, f := range []string{"testdata/s420-restart.jpg", "testdata/s444.jpg", "testdata/gray-restart.jpg"} {
 		data, err := os.ReadFile(f)
 		if err != nil {
