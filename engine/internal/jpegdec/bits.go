@@ -53,22 +53,12 @@ func (b *bitReader) end() int {
 	return pos
 }
 
-func (b *bitReader) take(k uint) uint32 {
-	if b.n < k {
-		b.fill()
-	}
-	v := uint32(b.acc >> (64 - k))
-	b.acc <<= k
-	b.n -= k
-	return v
-}
-
-// receiveExtend reads an s-bit magnitude and sign (T.81 F.2.2.1).
-func (b *bitReader) receiveExtend(s uint8) int32 {
-	if s == 0 {
-		return 0
-	}
-	v := int32(b.take(uint(s)))
+// extend reads an s-bit magnitude and sign, 0 < s <= 16, from bits already
+// in the accumulator (T.81 F.2.2.1).
+func (b *bitReader) extend(s uint8) int32 {
+	v := int32(b.acc >> (64 - s))
+	b.acc <<= s
+	b.n -= uint(s)
 	if v < 1<<(s-1) {
 		v += -1<<s + 1
 	}
@@ -77,17 +67,19 @@ func (b *bitReader) receiveExtend(s uint8) int32 {
 
 var errBadCode = errors.New("bad Huffman code")
 
-// decode reads one Huffman-coded symbol.
-func (b *bitReader) decode(h *huffman) (uint8, error) {
-	if b.n < 16 {
-		b.fill()
-	}
+// symbol reads one Huffman-coded symbol from bits already in the
+// accumulator (at least 16).
+func (b *bitReader) symbol(h *huffman) (uint8, error) {
 	if e := h.lut[b.acc>>(64-lutBits)]; e != 0 {
-		k := uint(e >> 8)
-		b.acc <<= k
-		b.n -= k
+		b.acc <<= e >> 8
+		b.n -= uint(e >> 8)
 		return uint8(e), nil
 	}
+	return b.longSymbol(h)
+}
+
+// longSymbol reads a symbol whose code is longer than lutBits.
+func (b *bitReader) longSymbol(h *huffman) (uint8, error) {
 	for l := lutBits + 1; l <= 16; l++ {
 		code := int32(b.acc >> (64 - l))
 		if code <= h.maxcode[l] {

@@ -552,19 +552,29 @@ var zigzag = [64]uint8{
 // block decodes one block's coefficients, dequantised, into blk (which is
 // zero on entry) in row-major order.
 func (d *decoder) block(c *component, blk *[64]int32) error {
+	b := &d.bits
 	q := d.quant[c.tq]
-	s, err := d.bits.decode(d.dc[c.td])
+	// A coefficient takes at most 16 bits of code and 11 of value.
+	if b.n < 27 {
+		b.fill()
+	}
+	s, err := b.symbol(d.dc[c.td])
 	if err != nil {
 		return err
 	}
 	if s > 11 {
 		return errors.New("bad DC magnitude")
 	}
-	c.pred += d.bits.receiveExtend(s)
+	if s > 0 {
+		c.pred += b.extend(s)
+	}
 	blk[0] = c.pred * q[0]
 	ac := d.ac[c.ta]
 	for k := 1; k < 64; {
-		rs, err := d.bits.decode(ac)
+		if b.n < 27 {
+			b.fill()
+		}
+		rs, err := b.symbol(ac)
 		if err != nil {
 			return err
 		}
@@ -580,7 +590,7 @@ func (d *decoder) block(c *component, blk *[64]int32) error {
 		if k > 63 || s > 10 {
 			return errors.New("bad AC coefficient")
 		}
-		blk[zigzag[k]] = d.bits.receiveExtend(s) * q[k]
+		blk[zigzag[k]] = b.extend(s) * q[k]
 		k++
 	}
 	return nil
