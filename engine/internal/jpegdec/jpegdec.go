@@ -264,11 +264,6 @@ func (d *decoder) frame(p []byte) error {
 		if cb.h != 1 || cb.v != 1 || cr.h != 1 || cr.v != 1 || y.h < 1 || y.h > 2 || y.v < 1 || y.v > 2 {
 			return fmt.Errorf("%w: sampling %dx%d, %dx%d, %dx%d", ErrUnsupported, y.h, y.v, cb.h, cb.v, cr.h, cr.v)
 		}
-		// image/jpeg's rule for RGB-coded files: no JFIF and either an
-		// Adobe transform of 0 or components named R, G, B.
-		if !d.jfif && (d.adobe && d.adobeXform == 0 || y.id == 'R' && cb.id == 'G' && cr.id == 'B') {
-			return fmt.Errorf("%w: RGB", ErrUnsupported)
-		}
 	} else {
 		// A lone component's scan is not interleaved: one block per MCU,
 		// whatever its sampling factors say.
@@ -337,6 +332,12 @@ func (d *decoder) huffmanTables(p []byte) error {
 func (d *decoder) scanHeader(p []byte) error {
 	if len(p) < 1 || len(p) != 4+2*int(p[0]) {
 		return errors.New("bad SOS length")
+	}
+	// image/jpeg's rule for RGB-coded files, once every segment before the
+	// scan is known: no JFIF and either an Adobe transform of 0 or
+	// components named R, G, B.
+	if c := d.comps; len(c) == 3 && !d.jfif && (d.adobe && d.adobeXform == 0 || c[0].id == 'R' && c[1].id == 'G' && c[2].id == 'B') {
+		return fmt.Errorf("%w: RGB", ErrUnsupported)
 	}
 	if int(p[0]) != len(d.comps) {
 		return fmt.Errorf("%w: a scan of %d of %d components", ErrUnsupported, p[0], len(d.comps))

@@ -161,6 +161,28 @@ func TestUnsupportedIsReported(t *testing.T) {
 	if _, err := Decode(rgb, 2); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("Adobe transform 0: error %v, want ErrUnsupported", err)
 	}
+	// Components named R, G and B (in the frame and the scan header).
+	named := bytes.Clone(data)
+	for _, m := range []struct {
+		marker     byte
+		first, per int // offset of the first component's id after the marker, bytes per component
+	}{{markSOF0, 10, 3}, {markSOS, 5, 2}} {
+		i := bytes.Index(named, []byte{0xff, m.marker})
+		if i < 0 {
+			t.Fatalf("no marker %#x", m.marker)
+		}
+		for k, id := range []byte("RGB") {
+			named[i+m.first+k*m.per] = id
+		}
+	}
+	if img, err := jpeg.Decode(bytes.NewReader(named)); err != nil {
+		t.Fatal(err)
+	} else if _, ok := img.(*image.RGBA); !ok {
+		t.Fatalf("image/jpeg decoded the R, G, B file as %T, want *image.RGBA", img)
+	}
+	if _, err := Decode(named, 2); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("components R, G, B: error %v, want ErrUnsupported", err)
+	}
 }
 
 // TestTruncated cuts files short everywhere: image/jpeg fails on all of
