@@ -71,6 +71,7 @@ const (
 	markSOF0 = 0xc0 // baseline
 	markSOF1 = 0xc1 // extended sequential, Huffman
 	markDHT  = 0xc4
+	markDAC  = 0xcc
 	markRST0 = 0xd0
 	markSOI  = 0xd8
 	markEOI  = 0xd9
@@ -165,10 +166,11 @@ func (d *decoder) readHeaders() error {
 			if err := d.frame(p); err != nil {
 				return err
 			}
-		case m >= 0xc2 && m <= 0xcf && m != markDHT && m != 0xc8 && m != 0xcc:
-			return fmt.Errorf("%w: SOF%d", ErrUnsupported, m-0xc0)
-		case m == 0xcc:
+		case m == markDAC:
 			return fmt.Errorf("%w: arithmetic coding", ErrUnsupported)
+		case m >= 0xc2 && m <= 0xcf && m != markDHT:
+			// Progressive, lossless, hierarchical or arithmetic frames.
+			return fmt.Errorf("%w: SOF%d", ErrUnsupported, m-0xc0)
 		case m == markDHT:
 			p, err := d.segment()
 			if err != nil {
@@ -434,18 +436,24 @@ func (d *decoder) decodeScan(workers int) (image.Image, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			current := -1 // the buffer being turned into pixels
 			defer func() {
 				if p := recover(); p != nil {
 					mu.Lock()
 					panicked = fmt.Errorf("inverse DCT: %v", p)
 					mu.Unlock()
-					for j := range jobs { // keep the decoder from blocking
+					// Give every buffer back, so the entropy stage never
+					// waits for one.
+					free <- current
+					for j := range jobs {
 						free <- j.buf
 					}
 				}
 			}()
 			for j := range jobs {
+				current = j.buf
 				d.rowToPixels(bufs[j.buf], j.my, mcusX)
+				current = -1
 				free <- j.buf
 			}
 		}()
