@@ -6,8 +6,11 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"os"
 	"testing"
+
+	"github.com/seed62486500/resizer/engine/samples"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -205,5 +208,43 @@ func TestGIFCutAfterFirstFrame(t *testing.T) {
 	}
 	if info.Frames != 1 {
 		t.Errorf("frames = %d, want 1", info.Frames)
+	}
+}
+
+// TestJPEGDecodersAgree decodes JPEGs that take each decoder (the project's
+// for baseline files, with and without restart markers; image/jpeg for a
+// progressive one) through DecodeWith, and holds the pixels within one
+// level of image/jpeg's.
+func TestJPEGDecodersAgree(t *testing.T) {
+	for _, name := range []string{"testdata/progressive.jpg", "testdata/restart.jpg", "generated"} {
+		t.Run(name, func(t *testing.T) {
+			data := samples.JPEG(333, 251, 5, 88)
+			if name != "generated" {
+				var err error
+				if data, err = os.ReadFile(name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d, err := DecodeWith(bytes.NewReader(data), DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := jpeg.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := ToNRGBA(d.Image), ToNRGBA(ref)
+			if got.Rect != want.Rect {
+				t.Fatalf("bounds %v, image/jpeg %v", got.Rect, want.Rect)
+			}
+			worst := 0
+			for i := range want.Pix {
+				worst = max(worst, int(got.Pix[i])-int(want.Pix[i]), int(want.Pix[i])-int(got.Pix[i]))
+			}
+			// One level in Y, Cb or Cr moves R, G or B by up to 2.
+			if worst > 3 {
+				t.Errorf("a channel differs from image/jpeg's by %d", worst)
+			}
+		})
 	}
 }
