@@ -155,78 +155,49 @@ func (d *decoder) readHeaders() error {
 			return err
 		}
 		switch {
-		case m == markSOF0 || m == markSOF1:
-			if d.sawFrame {
-				return errors.New("second frame header")
-			}
-			p, err := d.segment()
-			if err != nil {
-				return err
-			}
-			if err := d.frame(p); err != nil {
-				return err
-			}
 		case m == markDAC:
 			return fmt.Errorf("%w: arithmetic coding", ErrUnsupported)
 		case m >= 0xc2 && m <= 0xcf && m != markDHT:
 			// Progressive, lossless, hierarchical or arithmetic frames.
 			return fmt.Errorf("%w: SOF%d", ErrUnsupported, m-0xc0)
-		case m == markDHT:
-			p, err := d.segment()
-			if err != nil {
-				return err
+		case m == markSOI || m == markEOI || m >= markRST0 && m < markSOI || m == markDNL:
+			return fmt.Errorf("unexpected marker %#x before the scan", m)
+		}
+		// Every other marker here starts a segment.
+		p, err := d.segment()
+		if err != nil {
+			return err
+		}
+		switch m {
+		case markSOF0, markSOF1:
+			if d.sawFrame {
+				return errors.New("second frame header")
 			}
-			if err := d.huffmanTables(p); err != nil {
-				return err
-			}
-		case m == markDQT:
-			p, err := d.segment()
-			if err != nil {
-				return err
-			}
-			if err := d.quantTables(p); err != nil {
-				return err
-			}
-		case m == markDRI:
-			p, err := d.segment()
-			if err != nil {
-				return err
-			}
+			err = d.frame(p)
+		case markDHT:
+			err = d.huffmanTables(p)
+		case markDQT:
+			err = d.quantTables(p)
+		case markDRI:
 			if len(p) != 2 {
 				return errors.New("bad DRI")
 			}
 			d.restart = int(p[0])<<8 | int(p[1])
-		case m == markSOS:
+		case markSOS:
 			if !d.sawFrame {
 				return errors.New("SOS before the frame header")
 			}
-			p, err := d.segment()
-			if err != nil {
-				return err
-			}
 			return d.scanHeader(p)
-		case m == markAPP0:
-			p, err := d.segment()
-			if err != nil {
-				return err
-			}
-			if len(p) >= 5 && string(p[:5]) == "JFIF\x00" {
-				d.jfif = true
-			}
-		case m == markAPPE:
-			p, err := d.segment()
-			if err != nil {
-				return err
-			}
+		case markAPP0:
+			d.jfif = d.jfif || len(p) >= 5 && string(p[:5]) == "JFIF\x00"
+		case markAPPE:
 			if len(p) >= 12 && string(p[:5]) == "Adobe" {
 				d.adobe, d.adobeXform = true, p[11]
 			}
-		case m == markSOI || m == markEOI || m >= markRST0 && m < markSOI || m == markDNL:
-			return fmt.Errorf("unexpected marker %#x before the scan", m)
-		default: // APPn, COM and the rest carry nothing the pixels need
-			if _, err := d.segment(); err != nil {
-				return err
-			}
+		}
+		// APPn, COM and the rest carry nothing the pixels need.
+		if err != nil {
+			return err
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,6 +122,14 @@ func TestMatchesImageJPEG(t *testing.T) {
 			compare(t, samples.JPEG(c.w, c.h, uint64(c.w), c.q))
 		})
 	}
+	t.Run("go-jfif-and-adobe-0", func(t *testing.T) {
+		// With a JFIF segment, image/jpeg reads YCbCr whatever the Adobe
+		// segment says; so must Decode.
+		jfif := []byte{0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
+		adobe := []byte{0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}
+		data := samples.JPEG(64, 48, 3, 90)
+		compare(t, slices.Concat(data[:2], jfif, adobe, data[2:]))
+	})
 	t.Run("go-gray", func(t *testing.T) {
 		src := samples.Photo(301, 207, 9)
 		gray := image.NewGray(src.Bounds())
@@ -153,14 +162,7 @@ func TestUnsupportedIsReported(t *testing.T) {
 	// writes none): RGB samples, which image/jpeg does not convert.
 	data := samples.JPEG(48, 32, 1, 90)
 	rgb := append([]byte{0xff, 0xd8, 0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}, data[2:]...)
-	if img, err := jpeg.Decode(bytes.NewReader(rgb)); err != nil {
-		t.Fatal(err)
-	} else if _, ok := img.(*image.RGBA); !ok {
-		t.Fatalf("image/jpeg decoded the Adobe RGB file as %T, want *image.RGBA", img)
-	}
-	if _, err := Decode(rgb, 2); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Adobe transform 0: error %v, want ErrUnsupported", err)
-	}
+	unsupportedRGB(t, "Adobe transform 0", rgb)
 	// Components named R, G and B (in the frame and the scan header).
 	named := bytes.Clone(data)
 	for _, m := range []struct {
@@ -175,13 +177,20 @@ func TestUnsupportedIsReported(t *testing.T) {
 			named[i+m.first+k*m.per] = id
 		}
 	}
-	if img, err := jpeg.Decode(bytes.NewReader(named)); err != nil {
-		t.Fatal(err)
+	unsupportedRGB(t, "components R, G, B", named)
+}
+
+// unsupportedRGB checks that image/jpeg reads data as RGB and that Decode
+// leaves it to image/jpeg.
+func unsupportedRGB(t *testing.T, what string, data []byte) {
+	t.Helper()
+	if img, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	} else if _, ok := img.(*image.RGBA); !ok {
-		t.Fatalf("image/jpeg decoded the R, G, B file as %T, want *image.RGBA", img)
+		t.Fatalf("%s: image/jpeg decoded %T, want *image.RGBA", what, img)
 	}
-	if _, err := Decode(named, 2); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("components R, G, B: error %v, want ErrUnsupported", err)
+	if _, err := Decode(data, 2); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("%s: error %v, want ErrUnsupported", what, err)
 	}
 }
 
