@@ -91,18 +91,52 @@ func (b *bitReader) longSymbol(h *huffman) (uint8, error) {
 	return 0, errBadCode
 }
 
-// lutBits is how many leading bits the lookup table decodes at once;
+// lutBits is how many leading bits the lookup tables decode at once;
 // longer codes take the canonical search.
-const lutBits = 9
+const lutBits = 10
 
 // huffman is one table: a lookup for short codes (length<<8 | symbol,
-// 0 for none) and the canonical code ranges per length for the rest.
+// 0 for none), the same lookup for AC coefficients with their value (see
+// acEntry), and the canonical code ranges per length for the rest.
 type huffman struct {
 	lut     [1 << lutBits]uint16
+	ac      [1 << lutBits]acEntry
 	mincode [17]int32
 	maxcode [17]int32 // -1: no code of this length
 	valptr  [17]int32
 	vals    []uint8
+}
+
+// acEntry decodes an AC coefficient from the next lutBits bits: bits 0-4
+// say how many bits it takes, 5-8 the run of zeros and 9-12 the size of the
+// value (the symbol's two halves); when bit 13 is set the value's bits
+// were among the lutBits too and bits 16-31 hold it, otherwise only the
+// code is counted and the value is still to be read. 0: the code is
+// longer than lutBits.
+type acEntry uint32
+
+const acComplete = 1 << 13
+
+// acEntries fills h.ac from h.lut.
+func (h *huffman) acEntries() {
+	for p, e := range h.lut {
+		if e == 0 {
+			continue
+		}
+		l, sym := uint32(e>>8), uint32(e&0xff)
+		r, size := sym>>4, sym&15
+		entry := l | r<<5 | size<<9
+		if size == 0 || l+size <= lutBits {
+			// The value's bits follow the code within p.
+			bits := uint32(p) >> (lutBits - l - size) & (1<<size - 1)
+			v := int32(bits)
+			if size > 0 && v < 1<<(size-1) {
+				v += -1<<size + 1
+			}
+			entry = (l + size) | r<<5 | size<<9 | acComplete | uint32(uint16(int16(v)))<<16
+		}
+		h.ac[p] = acEntry(entry)
+	}
 }
 
 // newHuffman builds a table from DHT's counts per code length and symbols.
@@ -129,5 +163,6 @@ func newHuffman(counts [16]int, vals []uint8) (*huffman, error) {
 		}
 		code, k = (code+n)<<1, k+n
 	}
+	h.acEntries()
 	return h, nil
 }

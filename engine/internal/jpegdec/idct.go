@@ -97,3 +97,21 @@ func clamp(v int32) uint8 {
 	}
 	return uint8(v)
 }
+
+// flatSample is the sample idct gives everywhere in a block whose only
+// coefficient is dc, computed the same way.
+func flatSample(dc int32) uint8 {
+	const shift = constBits + pass1Bits + 2
+	v := (dc*c4 + 1<<(constBits-pass1Bits-1)) >> (constBits - pass1Bits)
+	return clamp((v*c4 + 1<<(shift-1) + 128<<shift) >> shift)
+}
+
+// fill8x8 sets an 8×8 block of dst to v.
+func fill8x8(dst []uint8, stride int, v uint8) {
+	for y := range 8 {
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		for i := range row {
+			row[i] = v
+		}
+	}
+}

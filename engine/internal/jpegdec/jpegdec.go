@@ -388,11 +388,10 @@ func (d *decoder) decodeScan(workers int) (image.Image, error) {
 	// The ring: a few MCU rows of coefficients in flight, so the entropy
 	// decoder rarely waits for the inverse DCT or the other way round.
 	const ring = 4
-	rowLen := mcusX * blocksPerMCU * 64
-	bufs := make([][]int32, ring)
+	bufs := make([]rowBuf, ring)
 	free := make(chan int, ring)
 	for i := range bufs {
-		bufs[i] = make([]int32, rowLen)
+		bufs[i] = rowBuf{coef: make([]int32, mcusX*blocksPerMCU*64), flat: make([]bool, mcusX*blocksPerMCU)}
 		free <- i
 	}
 	type job struct{ my, buf int }
@@ -423,7 +422,7 @@ func (d *decoder) decodeScan(workers int) (image.Image, error) {
 			}()
 			for j := range jobs {
 				current = j.buf
-				d.rowToPixels(bufs[j.buf], j.my, mcusX)
+				d.rowToPixels(&bufs[j.buf], j.my, mcusX)
 				current = -1
 				free <- j.buf
 			}
@@ -437,9 +436,9 @@ func (d *decoder) decodeScan(workers int) (image.Image, error) {
 				err = fmt.Errorf("entropy decoding: %v", p)
 			}
 		}()
-		return d.entropyDecode(mcusX, mcusY, func(my int, fill func([]int32) error) error {
+		return d.entropyDecode(mcusX, mcusY, func(my int, fill func(*rowBuf) error) error {
 			b := <-free
-			if err := fill(bufs[b]); err != nil {
+			if err := fill(&bufs[b]); err != nil {
 				free <- b
 				return err
 			}
@@ -460,13 +459,12 @@ func (d *decoder) decodeScan(workers int) (image.Image, error) {
 
 // entropyDecode decodes every MCU row, handing each to row with a function
 // that decodes it into a buffer.
-func (d *decoder) entropyDecode(mcusX, mcusY int, row func(my int, fill func([]int32) error) error) error {
+func (d *decoder) entropyDecode(mcusX, mcusY int, row func(my int, fill func(*rowBuf) error) error) error {
 	d.bits = bitReader{data: d.data, pos: d.pos}
 	mcu := 0
 	for my := 0; my < mcusY; my++ {
-		err := row(my, func(coef []int32) error {
-			clear(coef)
-			off := 0
+		err := row(my, func(buf *rowBuf) error {
+			n := 0 // blocks so far
 			for mx := 0; mx < mcusX; mx++ {
 				if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
 					if err := d.restartInterval(mcu / d.restart); err != nil {
@@ -476,10 +474,12 @@ func (d *decoder) entropyDecode(mcusX, mcusY int, row func(my int, fill func([]i
 				for i := range d.comps {
 					c := &d.comps[i]
 					for range c.h * c.v {
-						if err := d.block(c, (*[64]int32)(coef[off:off+64])); err != nil {
+						flat, err := d.block(c, (*[64]int32)(buf.coef[64*n:64*n+64]))
+						if err != nil {
 							return err
 						}
-						off += 64
+						buf.flat[n] = flat
+						n++
 					}
 				}
 				mcu++
@@ -530,8 +530,9 @@ var zigzag = [64]uint8{
 }
 
 // block decodes one block's coefficients, dequantised, into blk (which is
-// zero on entry) in row-major order.
-func (d *decoder) block(c *component, blk *[64]int32) error {
+// zero on entry) in row-major order. flat says that it has no AC
+// coefficient: the block is one colour.
+func (d *decoder) block(c *component, blk *[64]int32) (flat bool, err error) {
 	b := &d.bits
 	q := d.quant[c.tq]
 	// A coefficient takes at most 16 bits of code and 11 of value.
@@ -540,25 +541,43 @@ func (d *decoder) block(c *component, blk *[64]int32) error {
 	}
 	s, err := b.symbol(d.dc[c.td])
 	if err != nil {
-		return err
+		return false, err
 	}
 	if s > 11 {
-		return errors.New("bad DC magnitude")
+		return false, errors.New("bad DC magnitude")
 	}
 	if s > 0 {
 		c.pred += b.extend(s)
 	}
 	blk[0] = c.pred * q[0]
 	ac := d.ac[c.ta]
+	flat = true
 	for k := 1; k < 64; {
 		if b.n < 27 {
 			b.fill()
 		}
-		rs, err := b.symbol(ac)
-		if err != nil {
-			return err
+		var r, s uint32
+		var v int32
+		if e := ac.ac[b.acc>>(64-lutBits)]; e != 0 {
+			n := uint32(e) & 31
+			b.acc <<= n
+			b.n -= uint(n)
+			r, s = uint32(e)>>5&15, uint32(e)>>9&15
+			if e&acComplete != 0 {
+				v = int32(int16(e >> 16))
+			} else if s <= 10 {
+				v = b.extend(uint8(s))
+			}
+		} else {
+			rs, err := b.longSymbol(ac)
+			if err != nil {
+				return false, err
+			}
+			r, s = uint32(rs>>4), uint32(rs&15)
+			if s > 0 && s <= 10 {
+				v = b.extend(uint8(s))
+			}
 		}
-		r, s := int(rs>>4), rs&15
 		if s == 0 {
 			if r != 15 {
 				break // end of block
@@ -566,27 +585,44 @@ func (d *decoder) block(c *component, blk *[64]int32) error {
 			k += 16
 			continue
 		}
-		k += r
+		k += int(r)
 		if k > 63 || s > 10 {
-			return errors.New("bad AC coefficient")
+			return false, errors.New("bad AC coefficient")
 		}
-		blk[zigzag[k]] = b.extend(s) * q[k]
+		blk[zigzag[k]] = v * q[k]
+		flat = false
 		k++
 	}
-	return nil
+	return flat, nil
 }
 
-// rowToPixels turns MCU row my, as entropyDecode laid it out, into pixels.
-func (d *decoder) rowToPixels(coef []int32, my, mcusX int) {
-	off := 0
+// rowBuf is one MCU row of blocks as entropyDecode lays them out: the
+// dequantised coefficients, zero but for those the data sets (rowToPixels
+// clears them again), and which blocks are flat.
+type rowBuf struct {
+	coef []int32
+	flat []bool
+}
+
+// rowToPixels turns MCU row my into pixels and leaves buf's coefficients
+// zero for the next row.
+func (d *decoder) rowToPixels(buf *rowBuf, my, mcusX int) {
+	n := 0
 	for mx := 0; mx < mcusX; mx++ {
 		for i := range d.comps {
 			c := &d.comps[i]
 			for by := 0; by < c.v; by++ {
 				for bx := 0; bx < c.h; bx++ {
 					x, y := (mx*c.h+bx)*8, (my*c.v+by)*8
-					idct((*[64]int32)(coef[off:off+64]), c.plane[y*c.stride+x:], c.stride)
-					off += 64
+					blk := (*[64]int32)(buf.coef[64*n : 64*n+64])
+					if buf.flat[n] {
+						fill8x8(c.plane[y*c.stride+x:], c.stride, flatSample(blk[0]))
+						blk[0] = 0
+					} else {
+						idct(blk, c.plane[y*c.stride+x:], c.stride)
+						clear(blk[:])
+					}
+					n++
 				}
 			}
 		}

@@ -283,3 +283,21 @@ func BenchmarkDecode12MP(b *testing.B) {
 		})
 	}
 }
+
+// TestFlatBlocks holds the shortcut for blocks without AC coefficients to
+// what the inverse DCT gives them, over every DC a file can produce (an
+// 11-bit difference times a 16-bit quantiser, and beyond).
+func TestFlatBlocks(t *testing.T) {
+	dst := make([]uint8, 64)
+	for dc := int32(-1 << 20); dc <= 1<<20; dc += 3 {
+		var blk [64]int32
+		blk[0] = dc
+		idct(&blk, dst, 8)
+		want := flatSample(dc)
+		for i, v := range dst {
+			if v != want {
+				t.Fatalf("dc %d: sample %d is %d, flatSample %d", dc, i, v, want)
+			}
+		}
+	}
+}
