@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -297,6 +298,37 @@ func TestFlatBlocks(t *testing.T) {
 		for i, v := range dst {
 			if v != want {
 				t.Fatalf("dc %d: sample %d is %d, flatSample %d", dc, i, v, want)
+			}
+		}
+	}
+}
+
+// TestTransform1D holds the shared-product transform to the plain sums it
+// stands for, exactly.
+func TestTransform1D(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100000 {
+		var x [8]int32
+		for i := range x {
+			x[i] = int32(r.IntN(1<<13)) - 1<<12
+		}
+		var got [8]int32
+		transform1D(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], &got)
+		e := [4]int32{
+			c4*x[0] + c2*x[2] + c4*x[4] + c6*x[6],
+			c4*x[0] + c6*x[2] - c4*x[4] - c2*x[6],
+			c4*x[0] - c6*x[2] - c4*x[4] + c2*x[6],
+			c4*x[0] - c2*x[2] + c4*x[4] - c6*x[6],
+		}
+		o := [4]int32{
+			c1*x[1] + c3*x[3] + c5*x[5] + c7*x[7],
+			c3*x[1] - c7*x[3] - c1*x[5] - c5*x[7],
+			c5*x[1] - c1*x[3] + c7*x[5] + c3*x[7],
+			c7*x[1] - c5*x[3] + c3*x[5] - c1*x[7],
+		}
+		for n := range 4 {
+			if got[n] != e[n]+o[n] || got[7-n] != e[n]-o[n] {
+				t.Fatalf("x %v: got %v, want x[%d] = %d and x[%d] = %d", x, got, n, e[n]+o[n], 7-n, e[n]-o[n])
 			}
 		}
 	}
