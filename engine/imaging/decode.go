@@ -161,10 +161,14 @@ func decodePixels(format string, r io.Reader) (image.Image, error) {
 	case JPEG:
 		// The common kind of JPEG decodes on two goroutines at once;
 		// image/jpeg takes every other kind, and gives the errors.
-		data, err := io.ReadAll(r)
-		if err != nil {
+		var buf bytes.Buffer
+		if t, ok := r.(*ioTracker); ok && t.size > 0 {
+			buf.Grow(int(t.size) + bytes.MinRead) // read it in one allocation
+		}
+		if _, err := buf.ReadFrom(r); err != nil {
 			return nil, err
 		}
+		data := buf.Bytes()
 		if img, err := jpegdec.Decode(data, 0); err == nil {
 			return img, nil
 		}

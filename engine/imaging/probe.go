@@ -99,8 +99,9 @@ func looksLikeText(b []byte) bool {
 // ioTracker remembers the first real I/O error from the underlying reader, so
 // a failing disk or connection is not misreported as a corrupt image.
 type ioTracker struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	err  error
+	size int64 // bytes from the start of the image to the end of the input
 }
 
 func (t *ioTracker) Read(p []byte) (int, error) {
@@ -127,10 +128,14 @@ func newSource(rs io.ReadSeeker) (*source, error) {
 
 // rewind returns a fresh tracked reader positioned at the start of the image.
 func (s *source) rewind() (*ioTracker, error) {
+	end, err := s.rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("imaging: seek: %w", err)
+	}
 	if _, err := s.rs.Seek(s.start, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("imaging: seek: %w", err)
 	}
-	return &ioTracker{r: s.rs}, nil
+	return &ioTracker{r: s.rs, size: end - s.start}, nil
 }
 
 // classify turns a decoder error into an *Error, or passes an I/O error from
